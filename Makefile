@@ -1,0 +1,61 @@
+# Two commands for a fresh machine with Python 3.11 and make: `make run` and `make test`.
+# Without DATABASE_URL / REDIS_URL, musicapp.devservices starts an embedded PostgreSQL and Redis
+# under .devdata/ for the duration of the command and stops them afterwards.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+WEB_CONCURRENCY ?= 1
+PYTEST_ARGS ?=
+DEV := $(PY) -m musicapp.devservices
+
+.PHONY: run test lint format manage lock clean-devdata
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# Migrate, collect static files, make the local staff login, load the demo catalog if the
+# database has none, then serve REST + WebSockets + admin from one ASGI server on one origin.
+run: $(VENV)/.installed
+	$(DEV) --exclusive run -- sh -c '\
+	  $(PY) manage.py migrate --noinput && \
+	  $(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	  $(PY) manage.py dev_setup && \
+	  exec $(VENV)/bin/granian --interface asgi --loop uvloop --host 127.0.0.1 --port $(PORT) \
+	    --workers $(WEB_CONCURRENCY) --log-level warning musicapp.asgi:application'
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(DEV) -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# Any manage.py command against the same services, e.g. `make manage CMD="createsuperuser"`.
+manage: $(VENV)/.installed
+	$(DEV) -- $(PY) manage.py $(CMD)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Re-pin requirements*.txt from requirements*.in in a throwaway venv.
+lock:
+	rm -rf /tmp/musicapp-lock && $(PYTHON) -m venv /tmp/musicapp-lock
+	/tmp/musicapp-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Pinned runtime set: the direct dependencies are in requirements.in; regenerate with"; \
+	  echo "#   make lock"; /tmp/musicapp-lock/bin/pip freeze; } > requirements.txt
+	/tmp/musicapp-lock/bin/pip freeze | sort > /tmp/musicapp-lock/runtime.txt
+	/tmp/musicapp-lock/bin/pip install --quiet -r requirements-dev.in
+	{ echo "# Pinned local/CI set (embedded services, test tools) on top of requirements.txt; regenerate with"; \
+	  echo "#   make lock"; echo "-r requirements.txt"; \
+	  /tmp/musicapp-lock/bin/pip freeze | sort | comm -13 /tmp/musicapp-lock/runtime.txt -; } > requirements-dev.txt
+
+clean-devdata:
+	rm -rf .devdata

@@ -1,0 +1,93 @@
+"""Which server for which protocol: Django over WSGI vs ASGI under granian, one worker each.
+
+Run (needs Debian's `wrk`):
+    .venv/bin/python -m musicapp.devservices -- .venv/bin/python bench/servers.py [--seconds 10]
+
+Starts each server on a loopback port, warms it up, runs wrk against a trivial request (a JSON
+404 through the whole middleware stack, no database) and against /health (three real checks),
+and prints a Markdown table for docs/PERFORMANCE.md.
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GRANIAN = str(Path(sys.executable).parent / "granian")
+SERVERS = {
+    "granian WSGI": [GRANIAN, "--interface", "wsgi", "musicapp.wsgi:application"],
+    "granian ASGI": [GRANIAN, "--interface", "asgi", "--loop", "uvloop", "musicapp.asgi:application"],
+}
+PATHS = {"trivial (JSON 404)": "/api/does-not-exist", "/health": "/health"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def wrk(url: str, seconds: int, connections: int) -> tuple[float, str]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    return rps, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "ERROR", "DB_POOL_MAX_SIZE": "20"}
+    rows = []
+    for name, cmd in SERVERS.items():
+        port = free_port()
+        proc = subprocess.Popen(
+            [*cmd, "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "error"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(port)
+            for label, path in PATHS.items():
+                url = f"http://127.0.0.1:{port}{path}"
+                wrk(url, 2, args.connections)  # warm-up: pools, imports, caches
+                rps, p99 = wrk(url, args.seconds, args.connections)
+                rows.append((name, label, rps, p99))
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    print(
+        f"| server (1 worker) | request | requests/s | p99 latency |  ({args.connections} connections, {args.seconds}s)"
+    )
+    print("|---|---|---:|---:|")
+    for name, label, rps, p99 in rows:
+        print(f"| {name} | {label} | {rps:,.0f} | {p99} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+"""WSGI entry point: production HTTP (granian --interface wsgi); WebSockets go to asgi.py."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
+application = get_wsgi_application()

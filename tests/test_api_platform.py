@@ -1,0 +1,285 @@
+"""The API conventions of API.md: error envelope, camelCase, cursor pagination, rate limit,
+gzip, CORS and security headers, against real PostgreSQL and Redis."""
+
+import gzip
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import User
+from tests.conftest import auth_client
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.urls("tests.platform_urls"), pytest.mark.django_db]
+
+
+def assert_envelope(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["success"] is False
+    assert isinstance(body["message"], str) and body["message"]
+    assert b"Traceback" not in response.content
+    return body
+
+
+# --- error envelope -------------------------------------------------------------------
+
+
+def test_unknown_path_is_a_json_404(api):
+    body = assert_envelope(api.get("/api/no/such/thing"), 404)
+    assert body == {"success": False, "message": "Not found."}
+
+
+def test_unknown_path_outside_api_is_a_json_404_too(api):
+    assert_envelope(api.get("/nothing-here"), 404)
+
+
+def test_wrong_method_is_a_405_envelope(api):
+    body = assert_envelope(api.delete("/test/echo"), 405)
+    assert "DELETE" in body["message"]
+
+
+def test_validation_errors_land_in_errors_by_camel_case_field(api):
+    response = api.post("/test/echo", {"playDuration": -1, "contextType": "nope"}, format="json")
+    body = assert_envelope(response, 400)
+    assert set(body["errors"]) == {"playDuration", "contextType", "isPublic"}
+    assert all(isinstance(texts, list) and texts for texts in body["errors"].values())
+
+
+def test_nested_validation_errors_are_flattened_with_dotted_paths(api):
+    payload = {
+        "playDuration": 1,
+        "contextType": "album",
+        "isPublic": True,
+        "equalizer": {"presetName": "flat", "bands": [0] * 9 + [99]},
+    }
+    body = assert_envelope(api.post("/test/echo", payload, format="json"), 400)
+    assert list(body["errors"]) == ["equalizer.bands.9"]
+
+
+def test_malformed_json_is_a_400_envelope(api):
+    body = assert_envelope(api.post("/test/echo", "{not json", content_type="application/json"), 400)
+    assert "JSON" in body["message"]
+
+
+def test_domain_error_keeps_its_status_and_message(api):
+    body = assert_envelope(api.post("/test/conflict"), 409)
+    assert body["message"] == "That song is already in the playlist."
+
+
+def test_unhandled_exception_is_a_500_without_traceback_or_detail(api):
+    api.raise_request_exception = False
+    response = api.get("/test/crash")
+    body = assert_envelope(response, 500)
+    assert body["message"] == "Internal server error."
+    assert b"secret internal detail" not in response.content
+
+
+def test_missing_token_is_401_with_bearer_challenge(api):
+    response = api.get("/test/whoami")
+    assert_envelope(response, 401)
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_garbage_token_is_401(api):
+    api.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    body = assert_envelope(api.get("/test/whoami"), 401)
+    assert "token" in body["message"].lower()
+
+
+def test_valid_token_authenticates_with_the_object_id(owner):
+    response = auth_client(owner).get("/test/whoami")
+    assert response.status_code == 200
+    assert response.json() == {"success": True, "userId": owner.pk}
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_oversized_body_is_a_413_envelope(api):
+    response = api.post(
+        "/test/echo", {"playDuration": 1, "contextType": "album", "isPublic": True, "pad": "x" * 5000}, format="json"
+    )
+    assert_envelope(response, 413)
+
+
+def test_redis_outage_is_a_503_envelope(api):
+    dead = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    with override_settings(CACHES=dead, RATELIMIT_ENABLE=False):
+        body = assert_envelope(api.get("/test/cache"), 503)
+    assert "unavailable" in body["message"]
+
+
+# --- camelCase ------------------------------------------------------------------------
+
+
+def test_camel_case_round_trip(api):
+    payload = {
+        "playDuration": 42,
+        "contextType": "playlist",
+        "isPublic": False,
+        "equalizer": {"presetName": "bass", "bands": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]},
+    }
+    response = api.post("/test/echo", payload, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "success": True,
+        "echo": {
+            **payload,
+            "equalizer": {"presetName": "bass", "bands": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]},
+        },
+    }
+
+
+# --- pagination -----------------------------------------------------------------------
+
+
+def walk(client, url: str) -> list[str]:
+    ids, cursor = [], None
+    while True:
+        response = client.get(url, {"limit": 4, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        ids += [row["id"] for row in body["users"]]
+        assert body["hasMore"] is (body["nextCursor"] is not None)
+        if not body["hasMore"]:
+            return ids
+        cursor = body["nextCursor"]
+
+
+def test_pagination_shape_and_limits(owner_api):
+    UserFactory.create_batch(5)
+    body = owner_api.get("/test/users", {"limit": 2}).json()
+    assert set(body) == {"success", "users", "nextCursor", "hasMore"}
+    assert len(body["users"]) == 2 and body["hasMore"] is True
+    assert set(body["users"][0]) == {"id", "email", "createdAt"}
+    assert len(owner_api.get("/test/users").json()["users"]) == 6  # default limit 20
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten"])
+def test_pagination_rejects_bad_limits(owner_api, limit):
+    body = assert_envelope(owner_api.get("/test/users", {"limit": limit}), 400)
+    assert "limit" in body["errors"]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "W10", "WyJub3QtYS1kYXRlIiwgIngiXQ"])
+def test_pagination_rejects_forged_cursors(owner_api, cursor):
+    body = assert_envelope(owner_api.get("/test/users", {"cursor": cursor}), 400)
+    assert "cursor" in body["errors"]
+
+
+def test_pagination_is_newest_first_and_breaks_ties_by_id(owner, owner_api):
+    same_instant = timezone.now() - timedelta(days=1)
+    tied = UserFactory.create_batch(6, created_at=same_instant)
+    ids = walk(owner_api, "/test/users")
+    expected = [owner.pk, *sorted((u.pk for u in tied), reverse=True)]
+    assert ids == expected
+
+
+def test_pagination_is_stable_under_concurrent_inserts(owner, owner_api):
+    base = timezone.now() - timedelta(hours=1)
+    originals = [UserFactory(created_at=base + timedelta(seconds=i)) for i in range(10)]
+    first = owner_api.get("/test/users", {"limit": 4}).json()
+    # Others sign up while the client pages: newer rows, and rows tied with the last one seen.
+    last_seen = User.objects.get(pk=first["users"][-1]["id"])
+    UserFactory.create_batch(3)
+    UserFactory(created_at=last_seen.created_at)
+    seen = [row["id"] for row in first["users"]]
+    cursor = first["nextCursor"]
+    while cursor:
+        page = owner_api.get("/test/users", {"limit": 4, "cursor": cursor}).json()
+        seen += [row["id"] for row in page["users"]]
+        cursor = page["nextCursor"]
+    assert len(seen) == len(set(seen)), "a row was served twice"
+    assert {u.pk for u in originals} | {owner.pk} <= set(seen), "a row that existed was skipped"
+
+
+def test_pagination_query_count_is_constant(owner_api, django_assert_num_queries):
+    UserFactory.create_batch(30)
+    body = owner_api.get("/test/users", {"limit": 5}).json()
+    # 1 user lookup for the token + 1 page query, on the first page and on a deep one.
+    with django_assert_num_queries(2):
+        owner_api.get("/test/users", {"limit": 5})
+    with django_assert_num_queries(2):
+        owner_api.get("/test/users", {"limit": 5, "cursor": body["nextCursor"]})
+
+
+# --- rate limit -----------------------------------------------------------------------
+
+
+@override_settings(API_RATE="3/15m")
+def test_rate_limit_answers_429_with_retry_after_per_ip(api):
+    for _ in range(3):
+        assert api.get("/test/cache").status_code == 200
+    response = api.get("/test/cache")
+    body = assert_envelope(response, 429)
+    assert 0 < int(response["Retry-After"]) <= 15 * 60 + 5
+    assert "Too many requests" in body["message"]
+    # Another address has its own budget.
+    assert api.get("/test/cache", REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+@override_settings(API_RATE="2/15m")
+def test_rate_limit_counts_per_user_not_per_address(owner, stranger):
+    owner_client, stranger_client = auth_client(owner), auth_client(stranger)
+    assert [owner_client.get("/test/whoami").status_code for _ in range(3)] == [200, 200, 429]
+    assert stranger_client.get("/test/whoami").status_code == 200
+
+
+@override_settings(API_RATE="1/15m", RATELIMIT_ENABLE=False)
+def test_rate_limit_can_be_switched_off(api):
+    assert [api.get("/test/cache").status_code for _ in range(3)] == [200, 200, 200]
+
+
+@override_settings(API_RATE="1/15m", TRUSTED_PROXY_HOPS=1)
+def test_rate_limit_trusts_only_the_configured_proxy_hops(api):
+    # One trusted proxy appends the client's address; whatever the client wrote before is ignored.
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7").status_code == 200
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.7").status_code == 429
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.8").status_code == 200
+
+
+# --- gzip, CORS, security headers -----------------------------------------------------
+
+
+def test_large_responses_are_gzipped(api):
+    response = api.get("/test/big", {"size": 5000}, HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(response.content))["text"] == "x" * 5000
+
+
+def test_small_responses_are_not_gzipped(api):
+    response = api.get("/test/big", {"size": 100}, HTTP_ACCEPT_ENCODING="gzip")
+    assert not response.has_header("Content-Encoding")
+
+
+@override_settings(CORS_ALLOWED_ORIGINS=["https://app.example.com"])
+def test_cors_preflight_allows_only_the_spa_origin(api):
+    ok = api.options(
+        "/test/whoami",
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+    assert ok["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "authorization" in ok["Access-Control-Allow-Headers"]
+    other = api.options(
+        "/test/whoami", HTTP_ORIGIN="https://evil.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
+    assert not other.has_header("Access-Control-Allow-Origin")
+
+
+def test_security_headers_are_set(api):
+    response = api.get("/test/cache")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"

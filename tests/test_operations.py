@@ -1,0 +1,113 @@
+"""/health, /metrics, the OpenAPI schema and docs, and the admin, against the real services."""
+
+import pytest
+from django.test import override_settings
+
+from tests.factories import PASSWORD, UserFactory
+from tests.support.servers import fake_http_service, free_port, redis_server
+
+pytestmark = pytest.mark.django_db
+
+
+def cache_at(url: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+
+
+def test_health_is_healthy_with_real_checks(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["checks"] == {"database": True, "redis": True, "search": True}
+    assert set(body["latencyMs"]) == {"database", "redis", "search"}
+    assert all(isinstance(ms, float) and ms >= 0 for ms in body["latencyMs"].values())
+    assert body["timestamp"].endswith("Z")
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_health_is_degraded_when_redis_stops(client):
+    with redis_server() as (url, proc), override_settings(CACHES=cache_at(url)):
+        assert client.get("/health").json()["checks"]["redis"] is True
+        proc.terminate()
+        proc.wait(10)
+        response = client.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"] == {"database": True, "redis": False, "search": True}
+    assert body["failed"] == ["redis"]
+
+
+def test_health_checks_meilisearch_when_configured(client):
+    # A fake Meilisearch at the HTTP boundary: the real `meilisearch` client talks to it.
+    routes = {("GET", "/health"): (200, {"status": "available"})}
+    with fake_http_service(routes) as (url, seen), override_settings(MEILI_URL=url, MEILI_MASTER_KEY="k3y"):
+        response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["checks"]["search"] is True
+    assert seen[0]["path"] == "/health"
+    assert seen[0]["headers"]["Authorization"] == "Bearer k3y"
+
+
+def test_health_is_degraded_when_meilisearch_is_down(client):
+    with override_settings(MEILI_URL=f"http://127.0.0.1:{free_port()}", MEILI_MASTER_KEY="k"):
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["search"]
+
+
+def test_health_rejects_other_methods_with_a_405_envelope(client):
+    response = client.post("/health")
+    assert response.status_code == 405
+    assert response.json() == {"success": False, "message": 'Method "POST" not allowed.'}
+
+
+def test_metrics_open_to_allowed_address(client):
+    client.get("/health")
+    response = client.get("/metrics")  # the test client comes from 127.0.0.1
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "django_http_requests_total_by_method_total" in text
+    assert "django_db_execute_total" in text
+    assert "musicapp_health_check_up" in text
+
+
+@override_settings(METRICS_ALLOWED_IPS=[], METRICS_TOKEN="s3cret")
+def test_metrics_need_the_token_from_elsewhere(client):
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
+
+
+@override_settings(METRICS_ALLOWED_IPS=["127.0.0.1"], TRUSTED_PROXY_HOPS=1)
+def test_metrics_behind_a_proxy_use_the_forwarded_client(client):
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="198.51.100.4").status_code == 401
+
+
+def test_openapi_schema_and_docs_are_published(client):
+    schema = client.get("/api/schema", {"format": "json"})
+    assert schema.status_code == 200
+    assert schema.json()["openapi"].startswith("3.")
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+
+
+def test_staff_can_log_into_the_admin(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    response = client.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/accounts/user/", {"q": staff.email}).status_code == 200
+
+
+def test_non_staff_cannot_use_the_admin(client):
+    listener = UserFactory()
+    client.post("/admin/login/", {"username": listener.email, "password": PASSWORD})
+    assert client.get("/admin/").status_code == 302
