@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GRANIAN = str(Path(sys.executable).parent / "granian")
 SERVERS = {
     "granian WSGI": [GRANIAN, "--interface", "wsgi", "musicapp.wsgi:application"],
-    "granian ASGI": [GRANIAN, "--interface", "asgi", "--loop", "uvloop", "musicapp.asgi:application"],
+    "granian ASGI": [GRANIAN, "--interface", "asginl", "--loop", "uvloop", "musicapp.asgi:application"],
 }
 PATHS = {"trivial (JSON 404)": "/api/does-not-exist", "/health": "/health"}
 
@@ -65,7 +65,19 @@ def main() -> None:
     for name, cmd in SERVERS.items():
         port = free_port()
         proc = subprocess.Popen(
-            [*cmd, "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "error"],
+            [
+                *cmd,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--log-level",
+                "error",
+                "--workers-kill-timeout",
+                "5",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -80,7 +92,11 @@ def main() -> None:
                 rows.append((name, label, rps, p99))
         finally:
             proc.terminate()
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     print(
         f"| server (1 worker) | request | requests/s | p99 latency |  ({args.connections} connections, {args.seconds}s)"
     )
