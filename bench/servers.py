@@ -18,18 +18,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from musicapp.devservices import free_port  # noqa: E402
+
 GRANIAN = str(Path(sys.executable).parent / "granian")
 SERVERS = {
     "granian WSGI": [GRANIAN, "--interface", "wsgi", "musicapp.wsgi:application"],
     "granian ASGI": [GRANIAN, "--interface", "asginl", "--loop", "uvloop", "musicapp.asgi:application"],
 }
 PATHS = {"trivial (JSON 404)": "/api/does-not-exist", "/health": "/health"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_ready(port: int) -> None:

