@@ -199,7 +199,10 @@ PAGINATION_MAX_LIMIT = 100
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Music streaming API",
-    "DESCRIPTION": "The REST API the React SPA speaks (../shared/API.md). WebSockets: see WS.md.",
+    "DESCRIPTION": (
+        "REST API of the music streaming app. Live listening sessions and live playlists use "
+        "WebSockets at /ws/session/<code>/ and /ws/playlist/<id>/ (token in ?token=)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
