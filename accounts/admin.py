@@ -1,7 +1,38 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import User
+from accounts import services
+from accounts.models import Login, User, UserSettings
+
+
+class UserSettingsInline(admin.StackedInline):
+    model = UserSettings
+    can_delete = False
+    extra = 0
+    fields = (
+        "theme",
+        "audio_quality",
+        "autoplay",
+        "crossfade_seconds",
+        "normalize_volume",
+        "equalizer",
+        "shuffle",
+        "loop",
+        "private_session",
+        "language",
+    )
+
+
+class LoginInline(admin.TabularInline):
+    model = Login
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "last_refreshed_at", "ip", "user_agent", "revoked_at", "revoked_reason")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
@@ -11,6 +42,8 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_email_verified", "is_active", "is_staff", "is_superuser")
     search_fields = ("email", "name")
     readonly_fields = ("id", "created_at", "updated_at", "last_login")
+    inlines = [UserSettingsInline, LoginInline]
+    actions = ["verify_email", "deactivate", "resend_code"]
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Profile", {"fields": ("name", "bio", "avatar")}),
@@ -21,3 +54,30 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change):
+        # Deactivating here must revoke tokens too, like the action does.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.user_deactivate(user=obj)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark email as verified")
+    def verify_email(self, request, queryset):
+        for user in queryset.filter(is_email_verified=False):
+            services.user_mark_verified(user=user)
+        self.message_user(request, "Marked as verified.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate (signs them out everywhere)")
+    def deactivate(self, request, queryset):
+        count = 0
+        for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
+            services.user_deactivate(user=user)
+            count += 1
+        self.message_user(request, f"Deactivated {count} account(s); their tokens no longer work.", messages.SUCCESS)
+
+    @admin.action(description="Send a new verification code")
+    def resend_code(self, request, queryset):
+        sent = sum(
+            services.user_resend_code(user=user) for user in queryset.filter(is_email_verified=False, is_active=True)
+        )
+        self.message_user(request, f"Sent {sent} code(s).", messages.SUCCESS)

@@ -1,4 +1,6 @@
-"""The default API rate limit (API_RATE, 1,000 requests per 15 minutes) per user, or per IP
+"""Rate limits, counted by django-ratelimit in Redis.
+
+The default API rate limit (API_RATE, 1,000 requests per 15 minutes) per user, or per IP
 when anonymous. Counting is django-ratelimit's (counters in Redis); it runs as a DRF
 throttle so that it sees the user that JWT authentication found, and DRF's Throttled
 turns into a 429 envelope with Retry-After.
@@ -9,6 +11,20 @@ from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
 from musicapp import metrics
+from musicapp.errors import RateLimited
+
+
+def enforce(request, *, group: str, value: str, rate: str) -> None:
+    """Count one hit of `value` (an IP, an email...) in `group`; raise RateLimited past `rate`.
+
+    The value is hashed into the Redis key by django-ratelimit, so emails are not stored.
+    """
+    usage = get_usage(
+        getattr(request, "_request", request), group=group, key=lambda _g, _r: value, rate=rate, increment=True
+    )
+    if usage is not None and usage["should_limit"]:
+        metrics.rate_limited.labels(group=group).inc()
+        raise RateLimited(usage["time_left"])
 
 
 class ApiRateThrottle(BaseThrottle):

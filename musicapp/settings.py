@@ -72,7 +72,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "musicapp.urls"
-CSRF_FAILURE_VIEW = "musicapp.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "musicapp.handlers.csrf_failure"
 WSGI_APPLICATION = "musicapp.wsgi.application"
 ASGI_APPLICATION = "musicapp.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
@@ -169,6 +169,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+PASSWORD_HASHERS = [
+    "accounts.hashers.BoundedArgon2idHasher",
+    # Hashes imported from the Express app (bcryptjs, $2a$/$2b$): verified, then upgraded to Argon2id.
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# Argon2id takes ~19 MiB per hash: at most this many at once per process, so a burst of
+# logins queues instead of exhausting memory.
+ARGON2_MAX_CONCURRENT = env.int("ARGON2_MAX_CONCURRENT", default=4)
+
+OTP_TTL_MINUTES = env.int("OTP_TTL_MINUTES", default=10)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+OTP_RESEND_COOLDOWN_S = env.int("OTP_RESEND_COOLDOWN_S", default=60)
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
@@ -176,6 +191,9 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Tokens carry a digest of the password hash: a password reset invalidates every token at once.
+    "CHECK_REVOKE_TOKEN": True,
+    "UPDATE_LAST_LOGIN": False,
 }
 
 # --- API platform -----------------------------------------------------------------------
@@ -190,7 +208,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["musicapp.ratelimit.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "musicapp.errors.exception_handler",
+    "EXCEPTION_HANDLER": "musicapp.handlers.exception_handler",
     "JSON_UNDERSCOREIZE": {"no_underscore_before_number": True},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -223,6 +241,24 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = "musicapp.net.client_ip"
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 API_RATE = env("API_RATE", default="1000/15m")
+# Per-endpoint limits on the auth flows, each "count/period" and overridable, e.g. RATE_LOGIN_IP=20/15m.
+AUTH_RATES = {
+    name: env(f"RATE_{name.upper()}", default=default)
+    for name, default in {
+        "login_ip": "5/15m",
+        "login_email": "5/15m",
+        "register_ip": "10/h",
+        "register_email": "3/h",
+        "verify_ip": "20/15m",
+        "verify_email": "10/15m",
+        "resend_ip": "10/h",
+        "resend_email": "5/h",
+        "forgot_ip": "10/h",
+        "forgot_email": "5/h",
+        "reset_ip": "20/15m",
+        "reset_email": "10/15m",
+    }.items()
+}
 
 # --- Operations -------------------------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
@@ -243,12 +279,16 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Music <no-reply@localhost>")
+# Mail goes out on a background thread after commit, so no response waits on (or is timed by) SMTP.
+EMAIL_ASYNC = env.bool("EMAIL_ASYNC", default=not TESTING)
 
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Absolute URLs of locally stored media are built on this (the SPA lives on another origin).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

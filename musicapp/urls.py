@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from musicapp import ops
+from accounts.urls import auth_urlpatterns, user_urlpatterns
+from musicapp import ops, serve
 
 admin.site.site_header = "Music app staff"
 admin.site.site_title = "Music app staff"
@@ -14,9 +16,13 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/auth/", include(auth_urlpatterns)),
+    path("api/user/", include(user_urlpatterns)),
+    # The local media store (Cloudinary serves its own files when configured).
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
 ]
 
-handler400 = "musicapp.errors.bad_request"
-handler403 = "musicapp.errors.permission_denied"
-handler404 = "musicapp.errors.not_found"
-handler500 = "musicapp.errors.server_error"
+handler400 = "musicapp.handlers.bad_request"
+handler403 = "musicapp.handlers.permission_denied"
+handler404 = "musicapp.handlers.not_found"
+handler500 = "musicapp.handlers.server_error"

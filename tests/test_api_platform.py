@@ -10,8 +10,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
-from tests.conftest import auth_client
 from tests.factories import UserFactory
+from tests.support.auth import auth_client
 
 pytestmark = [pytest.mark.urls("tests.platform_urls"), pytest.mark.django_db]
 

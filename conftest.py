@@ -1,9 +1,9 @@
 import pytest
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.factories import UserFactory
+from tests.support.auth import auth_client
 
 
 @pytest.fixture(autouse=True)
@@ -18,12 +18,6 @@ def _clean_redis():
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
-
-
-def auth_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-    return client
 
 
 @pytest.fixture

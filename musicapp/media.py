@@ -1,0 +1,144 @@
+"""The media store: every upload goes through here.
+
+With CLOUDINARY_URL set, files go to Cloudinary through its official SDK and URLs carry
+Cloudinary's transformations; otherwise they are kept on the local disk under MEDIA_ROOT
+and served by musicapp.serve. A stored file is known by a key that says where it lives:
+
+    "local:<path under MEDIA_ROOT>"     "cloudinary:<resource type>:<public id>"
+
+and records imported from MongoDB may hold a plain "https://..." URL, passed through as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import cloudinary.uploader
+import cloudinary.utils
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from musicapp.errors import InvalidInput, TooLarge
+
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    data: bytes
+    format: str
+    width: int
+    height: int
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()[:32]
+
+
+def check_image(upload, *, field: str, max_bytes: int) -> CheckedImage:
+    """A JPEG, PNG or WebP no larger than max_bytes, judged by its content, not its name."""
+    if upload is None:
+        raise InvalidInput(f"{field}: no file was sent.", errors={field: ["No file was sent."]})
+    if upload.size > max_bytes:
+        raise TooLarge(f"{field}: the file is larger than {max_bytes // (1024 * 1024)} MB.")
+    data = upload.read()
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind, size = probe.format, probe.size
+            probe.verify()  # structure check; decoding happens below when we re-encode
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        kind = None
+    if kind not in IMAGE_FORMATS:
+        text = "Upload a JPEG, PNG or WebP image."
+        raise InvalidInput(f"{field}: {text}", errors={field: [text]})
+    return CheckedImage(data=data, format=kind, width=size[0], height=size[1])
+
+
+def square_webp(image: CheckedImage, side: int) -> bytes:
+    """Center-cropped square, re-encoded (which also drops EXIF and anything hidden in the file)."""
+    with Image.open(io.BytesIO(image.data)) as source:
+        source = ImageOps.exif_transpose(source)
+        has_alpha = source.mode in ("RGBA", "LA") or "transparency" in source.info
+        square = ImageOps.fit(source.convert("RGBA" if has_alpha else "RGB"), (side, side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        square.save(out, "WEBP", quality=85, method=4)
+        return out.getvalue()
+
+
+def cloudinary_enabled() -> bool:
+    return bool(settings.CLOUDINARY_URL)
+
+
+def _cloudinary_options() -> dict:
+    """CLOUDINARY_URL (cloudinary://key:secret@cloud?opt=...) as per-call SDK options, so the
+    configuration follows Django settings instead of the SDK's import-time global."""
+    parts = urlsplit(settings.CLOUDINARY_URL)
+    options = {
+        "cloud_name": parts.hostname,
+        "api_key": unquote(parts.username or ""),
+        "api_secret": unquote(parts.password or ""),
+        "secure": True,
+    }
+    options.update(parse_qsl(parts.query))
+    return options
+
+
+def store_square_image(image: CheckedImage, *, folder: str, side: int) -> str:
+    """Store an image to be shown as a square thumbnail; returns its media key."""
+    if cloudinary_enabled():
+        result = cloudinary.uploader.upload(
+            io.BytesIO(image.data),
+            folder=folder,
+            public_id=image.digest,
+            resource_type="image",
+            overwrite=True,
+            **_cloudinary_options(),
+        )
+        return f"cloudinary:image:{result['public_id']}"
+    path = default_storage.save(f"{folder}/{image.digest}.webp", ContentFile(square_webp(image, side)))
+    return f"local:{path}"
+
+
+def url(key: str, *, side: int | None = None) -> str | None:
+    """The public URL of a stored file (a square `side` x `side` crop for Cloudinary images)."""
+    if not key:
+        return None
+    if key.startswith(("http://", "https://")):
+        return key
+    where, _, rest = key.partition(":")
+    if where == "local":
+        return f"{settings.PUBLIC_BASE_URL}/{settings.MEDIA_URL.strip('/')}/{rest}"
+    if where == "cloudinary":
+        resource_type, _, public_id = rest.partition(":")
+        transform = {"quality": "auto", "fetch_format": "auto"}
+        if side:
+            transform.update(width=side, height=side, crop="fill", gravity="auto")
+        return cloudinary.utils.cloudinary_url(
+            public_id, resource_type=resource_type, **transform, **_cloudinary_options()
+        )[0]
+    return None
+
+
+def delete_now(key: str) -> None:
+    """Remove a stored file (no-op for external URLs)."""
+    if not key or key.startswith(("http://", "https://")):
+        return
+    where, _, rest = key.partition(":")
+    if where == "local":
+        default_storage.delete(rest)
+    elif where == "cloudinary" and cloudinary_enabled():
+        resource_type, _, public_id = rest.partition(":")
+        cloudinary.uploader.destroy(public_id, resource_type=resource_type, invalidate=True, **_cloudinary_options())
+
+
+def delete_on_commit(key: str) -> None:
+    """Remove a stored file once the transaction that stopped using it has committed."""
+    transaction.on_commit(lambda: delete_now(key))
