@@ -1,16 +1,15 @@
 """Outgoing mail: rendered from templates (text + HTML), sent after the transaction commits,
-on a background thread unless EMAIL_ASYNC is off (tests)."""
+off the request thread (musicapp.background)."""
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from musicapp.background import run_in_background
+
 logger = logging.getLogger(__name__)
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mail")
 
 
 def _send(message: EmailMultiAlternatives) -> None:
@@ -22,11 +21,6 @@ def _send(message: EmailMultiAlternatives) -> None:
 
 def send_templated_on_commit(*, to: str, subject: str, template: str, context: dict) -> None:
     """Render <template>.txt and <template>.html and send both parts once the transaction commits."""
-    text = render_to_string(f"{template}.txt", context)
-    html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
-    message.attach_alternative(html, "text/html")
-    if settings.EMAIL_ASYNC:
-        transaction.on_commit(lambda: _executor.submit(_send, message))
-    else:
-        transaction.on_commit(lambda: _send(message))
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to])
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    transaction.on_commit(lambda: run_in_background(_send, message))

@@ -1,0 +1,165 @@
+"""Login latency, enumeration timing and memory under a burst of logins.
+
+Run (needs Debian's `wrk` for the burst):
+    .venv/bin/python -m musicapp.devservices -- .venv/bin/python bench/auth.py [--rounds 60]
+
+Creates a throwaway verified user in the database, serves the app with granian (WSGI, one
+worker, rate limits off), then measures sequential request latencies for each case, and the
+worker's peak memory while wrk fires concurrent logins. Prints Markdown for docs/PERFORMANCE.md.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from accounts.models import User  # noqa: E402
+from bench.servers import wait_ready  # noqa: E402
+from musicapp.devservices import free_port  # noqa: E402
+
+PASSWORD = "bench-Turntable-2026"
+
+
+def post(base: str, path: str, body: dict) -> tuple[int, float]:
+    request = urllib.request.Request(
+        base + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = response.status
+            response.read()
+    except urllib.error.HTTPError as error:
+        status = error.code
+        error.read()
+    return status, (time.perf_counter() - start) * 1000
+
+
+def measure(base: str, path: str, body: dict, rounds: int) -> tuple[int, float, float]:
+    post(base, path, body)  # warm-up
+    results = [post(base, path, body) for _ in range(rounds)]
+    times = sorted(ms for _, ms in results)
+    return results[0][0], statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def peak_rss_during(proc: psutil.Process, action) -> float:
+    peak, done = 0, threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            with_children = [proc, *proc.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in with_children if p.is_running()))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        action()
+    finally:
+        done.set()
+        sampler.join()
+    return peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=60)
+    args = parser.parse_args()
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    User.objects.create_user(email, PASSWORD, name="Bench", is_email_verified=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "RATELIMIT_ENABLE": "false",
+        "LOG_LEVEL": "ERROR",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            "8",
+            "--workers-kill-timeout",
+            "5",
+            "musicapp.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(port)
+        cases = {
+            "login, right password": ("/api/auth/login", {"email": email, "password": PASSWORD}),
+            "login, wrong password": ("/api/auth/login", {"email": email, "password": "wrong-password-1"}),
+            "login, unknown email": ("/api/auth/login", {"email": "nobody@example.com", "password": "whatever-1"}),
+            "forgot-password, known email": ("/api/auth/forgot-password", {"email": email}),
+            "forgot-password, unknown email": ("/api/auth/forgot-password", {"email": "nobody@example.com"}),
+        }
+        print(f"| request ({args.rounds} sequential) | status | median | p95 |")
+        print("|---|---:|---:|---:|")
+        for label, (path, body) in cases.items():
+            status, median, p95 = measure(base, path, body, args.rounds)
+            print(f"| {label} | {status} | {median:.1f} ms | {p95:.1f} ms |")
+
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(
+                f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f"wrk.body = {json.dumps(json.dumps({'email': email, 'password': PASSWORD}))}\n"
+            )
+        idle = psutil.Process(server.pid)
+        idle_rss = sum(p.memory_info().rss for p in [idle, *idle.children(recursive=True)]) / 2**20
+        output = {}
+
+        def burst():
+            output["wrk"] = subprocess.run(
+                ["wrk", "-t2", "-c64", "-d10s", "-s", script.name, base + "/api/auth/login"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+
+        peak = peak_rss_during(idle, burst)
+        rps = next(line for line in output["wrk"].splitlines() if "Requests/sec" in line).split()[-1]
+        print(
+            f"\nBurst of logins (wrk, 64 connections, 10 s, 8 server threads): {rps} logins/s; "
+            f"worker memory {idle_rss:.0f} MiB idle, {peak:.0f} MiB peak."
+        )
+    finally:
+        server.terminate()
+        server.wait(30)
+        User.objects.filter(email=email).delete()
+
+
+if __name__ == "__main__":
+    main()
