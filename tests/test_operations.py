@@ -111,3 +111,14 @@ def test_non_staff_cannot_use_the_admin(client):
     listener = UserFactory()
     client.post("/admin/login/", {"username": listener.email, "password": PASSWORD})
     assert client.get("/admin/").status_code == 302
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    for path in ("/api/auth/register:", "/api/auth/refresh:", "/api/user/me:", "/api/user/settings:"):
+        assert path in text
+    assert "accessToken" in text and "refresh_token" not in text  # camelCase in the published schema
