@@ -40,7 +40,10 @@ class ObjectIdField(models.CharField):
         # Fixed-width char(24) rather than varchar: Django then adds no second
         # varchar_pattern_ops "_like" index beside every id and foreign key (ids are matched
         # whole, and the "C" collation would serve a prefix LIKE from the plain index anyway).
-        return f"char({self.max_length})"
+        # Spelled "bpchar", PostgreSQL's own name for char: Django 5.2's bulk_create casts to
+        # "<type without its (length)>[]", and a bare "char" is char(1), which truncates ids;
+        # a bare "bpchar" has no length limit.
+        return f"bpchar({self.max_length})"
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()

@@ -91,20 +91,42 @@ def _cloudinary_options() -> dict:
     return options
 
 
+def _save_local(name: str, data: bytes) -> str:
+    # Names are content digests: the same bytes are stored once and their URL never changes.
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(data))
+    return f"local:{name}"
+
+
+def _upload_cloudinary(data: bytes, *, folder: str, digest: str, resource_type: str) -> dict:
+    return cloudinary.uploader.upload(
+        io.BytesIO(data),
+        folder=folder,
+        public_id=digest,
+        resource_type=resource_type,
+        overwrite=True,
+        **_cloudinary_options(),
+    )
+
+
 def store_square_image(image: CheckedImage, *, folder: str, side: int) -> str:
-    """Store an image to be shown as a square thumbnail; returns its media key."""
+    """Store an image to be shown as a square thumbnail; returns its media key.
+
+    Cloudinary keeps the original and crops in the URL; the local store keeps the crop.
+    """
     if cloudinary_enabled():
-        result = cloudinary.uploader.upload(
-            io.BytesIO(image.data),
-            folder=folder,
-            public_id=image.digest,
-            resource_type="image",
-            overwrite=True,
-            **_cloudinary_options(),
-        )
+        result = _upload_cloudinary(image.data, folder=folder, digest=image.digest, resource_type="image")
         return f"cloudinary:image:{result['public_id']}"
-    path = default_storage.save(f"{folder}/{image.digest}.webp", ContentFile(square_webp(image, side)))
-    return f"local:{path}"
+    return _save_local(f"{folder}/{image.digest}.webp", square_webp(image, side))
+
+
+def store_audio(data: bytes, *, folder: str, ext: str) -> str:
+    """Store an audio file (Cloudinary's "video" resource type covers audio); returns its key."""
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    if cloudinary_enabled():
+        result = _upload_cloudinary(data, folder=folder, digest=digest, resource_type="video")
+        return f"cloudinary:video:{result['public_id']}.{result.get('format') or ext}"
+    return _save_local(f"{folder}/{digest}.{ext}", data)
 
 
 def url(key: str, *, side: int | None = None) -> str | None:
@@ -118,9 +140,11 @@ def url(key: str, *, side: int | None = None) -> str | None:
         return f"{settings.PUBLIC_BASE_URL}/{settings.MEDIA_URL.strip('/')}/{rest}"
     if where == "cloudinary":
         resource_type, _, public_id = rest.partition(":")
-        transform = {"quality": "auto", "fetch_format": "auto"}
-        if side:
-            transform.update(width=side, height=side, crop="fill", gravity="auto")
+        transform = {"quality": "auto"}
+        if resource_type == "image":
+            transform["fetch_format"] = "auto"
+            if side:
+                transform.update(width=side, height=side, crop="fill", gravity="auto")
         return cloudinary.utils.cloudinary_url(
             public_id, resource_type=resource_type, **transform, **_cloudinary_options()
         )[0]
@@ -136,6 +160,8 @@ def delete_now(key: str) -> None:
         default_storage.delete(rest)
     elif where == "cloudinary" and cloudinary_enabled():
         resource_type, _, public_id = rest.partition(":")
+        if resource_type == "video":
+            public_id = public_id.rsplit(".", 1)[0]  # the key keeps the format; the API wants the bare id
         cloudinary.uploader.destroy(public_id, resource_type=resource_type, invalidate=True, **_cloudinary_options())
 
 

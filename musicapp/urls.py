@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
+from library.urls import album_urlpatterns, artist_urlpatterns, song_urlpatterns
 from musicapp import ops, serve
 
 admin.site.site_header = "Music app staff"
@@ -18,6 +19,9 @@ urlpatterns = [
     path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/user/", include(user_urlpatterns)),
+    path("api/song/", include(song_urlpatterns)),
+    path("api/album/", include(album_urlpatterns)),
+    path("api/artist/", include(artist_urlpatterns)),
     # The local media store (Cloudinary serves its own files when configured).
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
 ]

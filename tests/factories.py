@@ -23,3 +23,41 @@ class UserFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     is_email_verified = True
     password = factory.LazyFunction(password_hash)
+
+
+class GenreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "library.Genre"
+        django_get_or_create = ("slug",)
+
+    slug = "rock"
+    name = factory.LazyAttribute(lambda g: g.slug.title())
+
+
+class ArtistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "library.Artist"
+
+    name = factory.Sequence(lambda n: f"Artist {n}")
+
+
+class AlbumFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "library.Album"
+
+    name = factory.Sequence(lambda n: f"Album {n}")
+    artist = factory.SubFactory(ArtistFactory)
+    image = factory.Sequence(lambda n: f"local:covers/album{n}.webp")
+
+
+class SongFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "library.Song"
+
+    name = factory.Sequence(lambda n: f"Song {n}")
+    file = factory.Sequence(lambda n: f"local:audio/song{n}.mp3")
+    duration = 215.5
+    album = factory.SubFactory(AlbumFactory)
+    artist = factory.LazyAttribute(lambda s: s.album.artist if s.album else None)
+    genre = factory.SubFactory(GenreFactory)
+    track_number = factory.Sequence(lambda n: n + 1)

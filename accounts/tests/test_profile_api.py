@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import me_cache_key
 from tests.support.auth import auth_client
-from tests.support.images import image_bytes, upload
+from tests.support.media import image_bytes, upload
 from tests.support.servers import fake_http_service
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,124 @@
+"""The Catalog section of API.md: public, cached, ETag'd."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from library.cache import cached_catalog_response
+from library.models import Album, Artist, Lyrics, Song
+from library.serializers import (
+    AlbumDetailSerializer,
+    AlbumSerializer,
+    ArtistDetailSerializer,
+    ArtistSerializer,
+    LyricsSerializer,
+    SongFilterInput,
+    SongSerializer,
+)
+from musicapp.errors import NotFound
+from musicapp.pagination import KeysetPagination
+
+
+def envelope(name: str, **fields):
+    return inline_serializer(name, {"success": serializers.BooleanField(default=True), **fields})
+
+
+class CatalogView(APIView):
+    """Public and cached: anyone may read, and a stale token must not turn a read into a 401."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def get(self, request, **kwargs):
+        return cached_catalog_response(request, lambda: self.payload(request, **kwargs), self.get_renderers()[0])
+
+    def payload(self, request, **kwargs) -> dict:
+        raise NotImplementedError
+
+
+class CatalogListView(CatalogView):
+    list_key: str
+    serializer_class: type
+
+    def queryset(self, request):
+        raise NotImplementedError
+
+    def payload(self, request, **kwargs) -> dict:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(self.queryset(request), request, view=self)
+        return {
+            self.list_key: self.serializer_class(page, many=True).data,
+            "next_cursor": paginator.next_cursor,
+            "has_more": paginator.has_more,
+        }
+
+
+@extend_schema(
+    tags=["catalog"],
+    parameters=[
+        OpenApiParameter("album", str, description="Album id"),
+        OpenApiParameter("artist", str, description="Artist id"),
+        OpenApiParameter("genre", str, description="Genre slug or name"),
+    ],
+)
+class SongListView(CatalogListView):
+    list_key, serializer_class = "songs", SongSerializer
+    pagination_class = KeysetPagination.named("songs")
+
+    def queryset(self, request):
+        filters = SongFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return Song.objects.for_api().filtered(**filters.validated_data)
+
+
+@extend_schema(tags=["catalog"], responses={200: envelope("SongResponse", song=SongSerializer())})
+class SongDetailView(CatalogView):
+    def payload(self, request, song_id):
+        return {"song": SongSerializer(get_object_or_404(Song.objects.for_api(), pk=song_id)).data}
+
+
+@extend_schema(tags=["catalog"], responses={200: envelope("LyricsResponse", lyrics=LyricsSerializer())})
+class LyricsView(CatalogView):
+    def payload(self, request, song_id):
+        lyrics = Lyrics.objects.filter(song_id=song_id).only("plain", "synced").first()
+        if lyrics is None:
+            get_object_or_404(Song.objects.only("id"), pk=song_id)
+            raise NotFound("This song has no lyrics.")
+        return {"lyrics": {"plain": lyrics.plain, "synced": lyrics.synced}}
+
+
+@extend_schema(tags=["catalog"])
+class AlbumListView(CatalogListView):
+    list_key, serializer_class = "albums", AlbumSerializer
+    pagination_class = KeysetPagination.named("albums")
+
+    def queryset(self, request):
+        return Album.objects.for_api()
+
+
+@extend_schema(tags=["catalog"], responses={200: envelope("AlbumResponse", album=AlbumDetailSerializer())})
+class AlbumDetailView(CatalogView):
+    def payload(self, request, album_id):
+        songs = Prefetch("songs", queryset=Song.objects.for_api().in_track_order())
+        album = get_object_or_404(Album.objects.for_api().prefetch_related(songs), pk=album_id)
+        return {"album": AlbumDetailSerializer(album).data}
+
+
+@extend_schema(tags=["catalog"])
+class ArtistListView(CatalogListView):
+    list_key, serializer_class = "artists", ArtistSerializer
+    pagination_class = KeysetPagination.named("artists")
+
+    def queryset(self, request):
+        return Artist.objects.for_api()
+
+
+@extend_schema(tags=["catalog"], responses={200: envelope("ArtistResponse", artist=ArtistDetailSerializer())})
+class ArtistDetailView(CatalogView):
+    def payload(self, request, artist_id):
+        albums = Prefetch("albums", queryset=Album.objects.for_api().order_by("-release_date", "-created_at"))
+        artist = get_object_or_404(Artist.objects.for_api().prefetch_related(albums), pk=artist_id)
+        return {"artist": ArtistDetailSerializer(artist).data}

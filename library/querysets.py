@@ -1,0 +1,36 @@
+"""Read vocabulary of the catalog (STYLE.md: reads as QuerySet methods)."""
+
+from django.db import models
+from django.db.models import Count, F, Q
+
+
+class ArtistQuerySet(models.QuerySet):
+    def for_api(self):
+        return self.only("id", "name", "bio", "image", "created_at")
+
+
+class AlbumQuerySet(models.QuerySet):
+    def with_song_count(self):
+        return self.annotate(song_count=Count("songs"))
+
+    def for_api(self):
+        return self.select_related("artist").with_song_count()
+
+
+class SongQuerySet(models.QuerySet):
+    def for_api(self):
+        """Everything the song JSON shows, in one query."""
+        return self.select_related("album", "artist", "genre")
+
+    def filtered(self, *, album: str | None = None, artist: str | None = None, genre: str | None = None):
+        songs = self
+        if album:
+            songs = songs.filter(album_id=album)
+        if artist:
+            songs = songs.filter(artist_id=artist)
+        if genre:
+            songs = songs.filter(Q(genre__slug=genre.lower()) | Q(genre__name__iexact=genre))
+        return songs
+
+    def in_track_order(self):
+        return self.order_by(F("track_number").asc(nulls_last=True), "created_at", "id")
