@@ -33,3 +33,13 @@ def stranger(db):
 @pytest.fixture
 def owner_api(owner) -> APIClient:
     return auth_client(owner)
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    """Static files collected once per test session, for tests that run the real server."""
+    from tests.support.servers import collect_static
+
+    root = tmp_path_factory.mktemp("static")
+    collect_static(root)
+    return root

@@ -288,7 +288,7 @@ BACKGROUND_ASYNC = env.bool("BACKGROUND_ASYNC", default=not TESTING)
 
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Absolute URLs of locally stored media are built on this (the SPA lives on another origin).

@@ -1,33 +1,10 @@
 from django.db import migrations
 
-GENRES = [
-    ("pop", "Pop"),
-    ("rock", "Rock"),
-    ("hip-hop", "Hip-Hop"),
-    ("electronic", "Electronic"),
-    ("jazz", "Jazz"),
-    ("classical", "Classical"),
-    ("r-and-b", "R&B"),
-    ("country", "Country"),
-    ("folk", "Folk"),
-    ("metal", "Metal"),
-    ("indie", "Indie"),
-    ("ambient", "Ambient"),
-    ("blues", "Blues"),
-    ("reggae", "Reggae"),
-    ("latin", "Latin"),
-    ("soundtrack", "Soundtrack"),
-    ("soul", "Soul"),
-    ("punk", "Punk"),
-]
-
 
 def add_genres(apps, schema_editor):
-    Genre = apps.get_model("library", "Genre")
-    from musicapp.ids import new_object_id
+    from library.genres import ensure_genres
 
-    for slug, name in GENRES:
-        Genre.objects.get_or_create(slug=slug, defaults={"name": name, "id": new_object_id()})
+    ensure_genres(apps.get_model("library", "Genre"))
 
 
 class Migration(migrations.Migration):

@@ -75,3 +75,74 @@ def fake_http_service(routes: dict[tuple[str, str], tuple[int, dict]]):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def collect_static(static_root) -> None:
+    """collectstatic as a deployment runs it (hashed names and a manifest), into static_root."""
+    import os
+    import sys
+
+    from django.conf import settings
+
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "STATIC_ROOT": str(static_root)},
+        check=True,
+    )
+
+
+@contextlib.contextmanager
+def app_server(*, static_root, interface: str = "asginl", env: dict | None = None):
+    """The app served by granian, as `make run` serves it, on the test database and Redis.
+
+    Tests using it need committed data: mark them django_db(transaction=True).
+    """
+    import os
+    import sys
+    from pathlib import Path
+    from urllib.parse import quote
+
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
+    database_url = f"postgres://{db['USER']}:{quote(db['PASSWORD'] or '')}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    port = free_port()
+    process_env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_CACHE_URL,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_MAX_SIZE": "4",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "STATIC_ROOT": str(static_root),
+        **(env or {}),
+    }
+    app = "musicapp.asgi:application" if interface.startswith("asgi") else "musicapp.wsgi:application"
+    args = f"--interface {interface} --host 127.0.0.1 --port {port} --workers 1 --workers-kill-timeout 5"
+    args += f" --log-level warning --static-path-route /static --static-path-mount {static_root}"
+    granian = str(Path(sys.executable).parent / "granian")
+    proc = subprocess.Popen(
+        [granian, *args.split(), app], cwd=settings.BASE_DIR, env=process_env, stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the app server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

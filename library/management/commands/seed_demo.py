@@ -18,6 +18,7 @@ from tqdm import tqdm
 from accounts.models import User
 from library import demo, services
 from library.audio import check_audio
+from library.genres import ensure_genres
 from library.models import Album, Artist, Genre, Lyrics, Song
 from musicapp import media
 from musicapp.ids import new_object_id
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         if if_empty and Song.objects.exists():
             self.stdout.write("The catalog has songs already; nothing to do.")
             return
+        ensure_genres(Genre)
         created = self.demo_catalog()
         self.stdout.write(self.style.SUCCESS(f"Demo catalog ready ({created} new songs)."))
         rng = random.Random(seed)
