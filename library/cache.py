@@ -1,9 +1,10 @@
 """Public catalog responses: cached in Redis, sent with an ETag and Cache-Control, 304 when
 the client already has them.
 
-Every cache key carries the catalog version, a Redis counter that any staff change bumps
-(after commit), so one INCR retires every cached catalog response at once: no stale song
-after an admin edit, and no need to know which lists an edit touched.
+Every cache key carries the version of its scope, a Redis counter bumped after commit: any
+staff change bumps "catalog", so one INCR retires every cached catalog response at once (no
+stale song after an admin edit, and no need to know which lists an edit touched); a refresh
+of the popular songs bumps "popular".
 """
 
 import hashlib
@@ -15,28 +16,31 @@ from django.http import HttpResponse
 from django.utils.cache import parse_etags
 from rest_framework.renderers import JSONRenderer
 
-VERSION_KEY = "catalog:version"
 PUBLIC_MAX_AGE = 60
 
 
-def catalog_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return version
+def _version_key(scope: str) -> str:
+    return f"{scope}:version"
 
 
-def catalog_changed() -> None:
-    """Retire every cached catalog response once the current transaction commits."""
+def scope_version(scope: str) -> int:
+    return cache.get_or_set(_version_key(scope), 1, timeout=None)
+
+
+def scope_changed(scope: str) -> None:
+    """Retire every cached response of the scope once the current transaction commits."""
 
     def bump():
         try:
-            cache.incr(VERSION_KEY)
+            cache.incr(_version_key(scope))
         except ValueError:  # no counter yet: nothing was cached under a version
-            cache.add(VERSION_KEY, 2, timeout=None)
+            cache.add(_version_key(scope), 2, timeout=None)
 
     transaction.on_commit(bump)
+
+
+def catalog_changed() -> None:
+    scope_changed("catalog")
 
 
 def _etag(body: bytes) -> str:
@@ -49,9 +53,9 @@ def _matches(request, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def cached_catalog_response(request, build_payload, renderer: JSONRenderer) -> HttpResponse:
+def cached_catalog_response(request, build_payload, renderer: JSONRenderer, scope: str = "catalog") -> HttpResponse:
     """The response for this URL from Redis, or build_payload() rendered and stored."""
-    key = f"catalog:{catalog_version()}:{request.get_full_path()}"
+    key = f"{scope}:{scope_version(scope)}:{request.get_full_path()}"
     hit = cache.get(key)
     if hit is None:
         body = renderer.render({"success": True, **build_payload()})

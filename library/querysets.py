@@ -34,3 +34,22 @@ class SongQuerySet(models.QuerySet):
 
     def in_track_order(self):
         return self.order_by(F("track_number").asc(nulls_last=True), "created_at", "id")
+
+
+class LikedQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user).order_by("-created_at", "-id")
+
+
+class PlayQuerySet(models.QuerySet):
+    def public(self):
+        """Plays that count for popularity and recommendations (not from a private session)."""
+        return self.filter(is_private=False)
+
+    def history(self, user):
+        return self.filter(user=user).select_related("song__album", "song__artist", "song__genre")
+
+
+class RecommendationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user).order_by("rank")

@@ -97,3 +97,30 @@ class SongFilterInput(serializers.Serializer):
     album = object_id_field(required=False)
     artist = object_id_field(required=False)
     genre = serializers.CharField(max_length=60, required=False)
+
+
+class PlaySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    song = SongSerializer()
+    played_at = serializers.DateTimeField()
+    play_duration = serializers.FloatField()
+    skipped = serializers.BooleanField()
+    context_type = serializers.CharField()
+    context_id = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_context_id(self, play) -> str | None:
+        return play.context_id or None
+
+
+class PlayInput(serializers.Serializer):
+    song_id = object_id_field()
+    play_duration = serializers.FloatField(min_value=0)
+    skipped = serializers.BooleanField(default=False)
+    context_type = serializers.ChoiceField(
+        choices=["album", "playlist", "artist", "session", "search", "other"], default="other"
+    )
+    context_id = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True, default="")
+
+    def validate_context_id(self, value):
+        return value or ""

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
-from library.urls import album_urlpatterns, artist_urlpatterns, song_urlpatterns
+from library.urls import album_urlpatterns, artist_urlpatterns, library_urlpatterns, song_urlpatterns
 from musicapp import ops, serve
 
 admin.site.site_header = "Music app staff"
@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/song/", include(song_urlpatterns)),
     path("api/album/", include(album_urlpatterns)),
     path("api/artist/", include(artist_urlpatterns)),
+    path("api/", include(library_urlpatterns)),
     # The local media store (Cloudinary serves its own files when configured).
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
 ]

@@ -1,5 +1,6 @@
 """Every write on the library app (STYLE.md: writes go through services)."""
 
+from library.services import listening
 from library.services.catalog import (
     album_save,
     artist_save,
@@ -8,4 +9,4 @@ from library.services.catalog import (
     song_save,
 )
 
-__all__ = ["album_save", "artist_save", "catalog_delete", "lyrics_save", "song_save"]
+__all__ = ["album_save", "artist_save", "catalog_delete", "listening", "lyrics_save", "song_save"]

@@ -31,9 +31,11 @@ class CatalogView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    scope = "catalog"  # the cache version these responses live under (see library.cache)
 
     def get(self, request, **kwargs):
-        return cached_catalog_response(request, lambda: self.payload(request, **kwargs), self.get_renderers()[0])
+        build = lambda: self.payload(request, **kwargs)  # noqa: E731
+        return cached_catalog_response(request, build, self.get_renderers()[0], scope=self.scope)
 
     def payload(self, request, **kwargs) -> dict:
         raise NotImplementedError

@@ -1,0 +1,32 @@
+import time
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from accounts.models import User
+from library.services import listening
+
+
+class Command(BaseCommand):
+    help = "Compute every active user's recommendations, in batches (safe to rerun at any time)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=200)
+        parser.add_argument("--user", action="append", default=[], help="only this user id (repeatable)")
+
+    def handle(self, *args, batch_size, user, **options):
+        start, written, last = time.perf_counter(), 0, ""
+        users = User.objects.filter(is_active=True).order_by("pk")
+        if user:
+            users = users.filter(pk__in=user)
+        with tqdm(total=users.count(), desc="users", unit="user", disable=None) as progress:
+            while True:  # keyset over ids, so users added meanwhile do not shift the batches
+                batch = list(users.filter(pk__gt=last).values_list("pk", flat=True)[:batch_size])
+                if not batch:
+                    break
+                written += listening.recommendations_compute(user_ids=batch)
+                last = batch[-1]
+                progress.update(len(batch))
+        self.stdout.write(
+            self.style.SUCCESS(f"{written} recommendations written in {time.perf_counter() - start:.1f} s.")
+        )

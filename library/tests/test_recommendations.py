@@ -1,0 +1,133 @@
+"""compute_recommendations and GET /api/recommendations (method: docs/RECOMMENDATIONS.md)."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from library.models import LikedAlbum, LikedSong, Play, Recommendation
+from library.services import listening
+from tests.factories import AlbumFactory, SongFactory, UserFactory
+from tests.support.auth import auth_client
+
+pytestmark = pytest.mark.django_db
+
+
+def played(user, songs, *, days_ago=20, **fields):
+    for song in songs:
+        Play.objects.create(
+            user=user, song=song, play_duration=100, played_at=timezone.now() - timedelta(days=days_ago), **fields
+        )
+
+
+def picks(user) -> list[tuple[str, str]]:
+    return list(Recommendation.objects.for_user(user).values_list("song_id", "reason"))
+
+
+@pytest.fixture
+def songs(db):
+    return SongFactory.create_batch(6)
+
+
+def test_co_listeners_songs_come_first(songs):
+    me, twin, stranger = UserFactory.create_batch(3)
+    played(me, songs[:2])
+    played(twin, songs[:3])  # shares two songs with me, also played songs[2]
+    played(stranger, [songs[0], songs[4]])  # shares one, also played songs[4]
+    listening.recommendations_compute(user_ids=[me.pk])
+    assert picks(me)[:2] == [(songs[2].pk, "co_listening"), (songs[4].pk, "co_listening")]
+
+
+def test_songs_by_the_artists_of_liked_albums(songs):
+    me = UserFactory()
+    album = AlbumFactory()
+    by_artist = SongFactory(album=None, artist=album.artist)
+    LikedAlbum.objects.create(user=me, album=album)
+    listening.recommendations_compute(user_ids=[me.pk])
+    assert (by_artist.pk, "liked_artist") in picks(me)
+
+
+def test_never_recommends_what_was_just_played_or_is_liked(songs):
+    me, twin = UserFactory.create_batch(2)
+    played(me, songs[:1])
+    played(me, songs[1:2], days_ago=1, is_private=True)  # just played, in a private session
+    LikedSong.objects.create(user=me, song=songs[2])
+    played(twin, songs[:4])
+    listening.recommendations_compute(user_ids=[me.pk])
+    chosen = {song_id for song_id, _ in picks(me)}
+    assert songs[3].pk in chosen
+    assert not chosen & {songs[1].pk, songs[2].pk}
+
+
+def test_private_plays_do_not_feed_recommendations(songs):
+    me, twin = UserFactory.create_batch(2)
+    played(me, songs[:2])
+    played(twin, songs[:3], is_private=True)
+    listening.recommendations_compute(user_ids=[me.pk])
+    assert all(reason != "co_listening" for _, reason in picks(me))
+
+
+def test_a_new_user_gets_popular_songs(songs, django_capture_on_commit_callbacks):
+    fans = UserFactory.create_batch(3)
+    for n, fan in enumerate(fans):
+        played(fan, songs[: n + 1], days_ago=2)  # songs[0] most played, then songs[1]...
+    with django_capture_on_commit_callbacks(execute=True):
+        listening.popular_refresh()
+    newcomer = UserFactory()
+    listening.recommendations_compute(user_ids=[newcomer.pk])
+    chosen = picks(newcomer)
+    assert chosen[:3] == [(songs[0].pk, "popular"), (songs[1].pk, "popular"), (songs[2].pk, "popular")]
+
+
+def test_with_nothing_popular_yet_new_songs_fill_in(songs):
+    newcomer = UserFactory()
+    listening.recommendations_compute(user_ids=[newcomer.pk])
+    assert len(picks(newcomer)) == len(songs)
+
+
+def test_command_covers_every_user_and_is_safe_to_rerun(songs):
+    users = UserFactory.create_batch(5)
+    played(users[0], songs[:2])
+    played(users[1], songs[:4])
+    call_command("compute_recommendations", batch_size=2, stdout=io.StringIO(), stderr=io.StringIO())
+    first = {u.pk: picks(u) for u in users}
+    assert all(first.values())
+    call_command("compute_recommendations", batch_size=2, stdout=io.StringIO(), stderr=io.StringIO())
+    assert {u.pk: picks(u) for u in users} == first
+
+
+def test_endpoint_computes_on_demand_when_missing(songs, owner, owner_api):
+    assert not Recommendation.objects.filter(user=owner).exists()
+    response = owner_api.get("/api/recommendations")
+    assert response.status_code == 200
+    assert len(response.json()["songs"]) == len(songs)
+    assert Recommendation.objects.filter(user=owner).exists()
+
+
+def test_endpoint_recomputes_stale_recommendations(songs, owner, owner_api, settings):
+    listening.recommendations_compute(user_ids=[owner.pk])
+    Recommendation.objects.filter(user=owner).update(generated_at=timezone.now() - timedelta(hours=25))
+    owner_api.get("/api/recommendations")
+    assert Recommendation.objects.filter(user=owner, generated_at__lt=timezone.now() - timedelta(hours=1)).count() == 0
+
+
+def test_endpoint_drops_a_pick_as_soon_as_it_is_liked(songs, owner, owner_api, django_capture_on_commit_callbacks):
+    first = owner_api.get("/api/recommendations").json()["songs"][0]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_api.put(f"/api/library/songs/{first}")
+    assert first not in [s["id"] for s in owner_api.get("/api/recommendations").json()["songs"]]
+
+
+def test_endpoint_shape_and_limit(songs, owner_api):
+    body = owner_api.get("/api/recommendations", {"limit": 2}).json()
+    assert set(body) == {"success", "songs"} and len(body["songs"]) == 2
+    assert "trackNumber" in body["songs"][0]
+
+
+def test_each_user_gets_their_own(songs, owner, stranger):
+    played(owner, songs[:2])
+    played(stranger, songs[:3])
+    auth_client(owner).get("/api/recommendations")
+    assert not Recommendation.objects.filter(user=stranger).exists()
