@@ -19,16 +19,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 # Migrate, collect static files, make the local staff login, load the demo catalog if the
-# database has none, then serve REST + WebSockets + admin from one ASGI server on one origin
-# (granian serves /static itself; Channels has no lifespan events, hence asginl).
+# database has none, then serve REST + WebSockets + admin from one ASGI server (uvicorn) on one
+# origin. (granian's ASGI mode drops the close codes Channels consumers send: docs/PERFORMANCE.md.)
 run: $(VENV)/.installed
 	$(DEV) --exclusive run -- sh -c '\
 	  $(PY) manage.py migrate --noinput && \
 	  $(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	  $(PY) manage.py dev_setup && \
-	  exec $(VENV)/bin/granian --interface asginl --loop uvloop --host 127.0.0.1 --port $(PORT) \
-	    --workers $(WEB_CONCURRENCY) --static-path-route /static --static-path-mount staticfiles \
-	    --workers-kill-timeout 10 --log-level warning musicapp.asgi:application'
+	  exec $(VENV)/bin/uvicorn musicapp.asgi:application --host 127.0.0.1 --port $(PORT) \
+	    --workers $(WEB_CONCURRENCY) --lifespan off --timeout-graceful-shutdown 10 --log-level warning'
 
 # Browser tests drive Debian's chromium; install it where we can (root with apt-get). Elsewhere
 # the browser tests are skipped, saying why, and the rest of the suite runs.

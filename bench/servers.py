@@ -22,10 +22,12 @@ sys.path.insert(0, str(ROOT))
 
 from musicapp.devservices import free_port  # noqa: E402
 
-GRANIAN = str(Path(sys.executable).parent / "granian")
-SERVERS = {
-    "granian WSGI": [GRANIAN, "--interface", "wsgi", "musicapp.wsgi:application"],
-    "granian ASGI": [GRANIAN, "--interface", "asginl", "--loop", "uvloop", "musicapp.asgi:application"],
+BIN = Path(sys.executable).parent
+GRANIAN = f"{BIN}/granian --workers 1 --log-level error --workers-kill-timeout 5"
+SERVERS = {  # each gets --host and --port appended
+    "granian WSGI": f"{GRANIAN} --interface wsgi musicapp.wsgi:application",
+    "granian ASGI": f"{GRANIAN} --interface asginl --loop uvloop musicapp.asgi:application",
+    "uvicorn ASGI": f"{BIN}/uvicorn --workers 1 --log-level error --lifespan off musicapp.asgi:application",
 }
 PATHS = {"trivial (JSON 404)": "/api/does-not-exist", "/health": "/health"}
 
@@ -63,19 +65,7 @@ def main() -> None:
     for name, cmd in SERVERS.items():
         port = free_port()
         proc = subprocess.Popen(
-            [
-                *cmd,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--log-level",
-                "error",
-                "--workers-kill-timeout",
-                "5",
-            ],
+            [*cmd.split(), "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

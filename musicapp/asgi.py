@@ -9,13 +9,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from musicapp.routing import websocket_urlpatterns  # noqa: E402
+from musicapp.ws_auth import JWTQueryStringMiddleware  # noqa: E402
 
+# Origins are checked by each consumer after accepting, so a refusal carries WS.md's 4403.
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": JWTQueryStringMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -1,3 +1,6 @@
-"""WebSocket routes of every app (WS.md); each app adds its own as it gains live features."""
+"""WebSocket routes of every app (WS.md)."""
 
-websocket_urlpatterns: list = []
+import musicapp.converters  # noqa: F401 - registers <oid:...>
+from playlists.routing import websocket_urlpatterns as playlist_routes
+
+websocket_urlpatterns: list = [*playlist_routes]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/album/", include(album_urlpatterns)),
     path("api/artist/", include(artist_urlpatterns)),
     path("api/", include(library_urlpatterns)),
+    path("api/", include("playlists.urls")),
     # The local media store (Cloudinary serves its own files when configured).
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
 ]

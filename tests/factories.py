@@ -61,3 +61,11 @@ class SongFactory(factory.django.DjangoModelFactory):
     artist = factory.LazyAttribute(lambda s: s.album.artist if s.album else None)
     genre = factory.SubFactory(GenreFactory)
     track_number = factory.Sequence(lambda n: n + 1)
+
+
+class PlaylistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "playlists.Playlist"
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Playlist {n}")

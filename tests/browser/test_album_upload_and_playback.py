@@ -1,5 +1,5 @@
 """Staff upload an album with real audio in the admin; the SPA's calls then list it, show its
-lyrics, and stream and seek its audio: a real browser against the app served by granian,
+lyrics, and stream and seek its audio: a real browser against the app served by uvicorn,
 as `make run` serves it."""
 
 import pytest

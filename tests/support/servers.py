@@ -93,8 +93,9 @@ def collect_static(static_root) -> None:
 
 
 @contextlib.contextmanager
-def app_server(*, static_root, interface: str = "asginl", env: dict | None = None):
-    """The app served by granian, as `make run` serves it, on the test database and Redis.
+def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = None):
+    """The app served as `make run` serves it (uvicorn), on the test database and Redis;
+    interface="wsgi" serves it with granian as the Procfile's `web` does.
 
     Tests using it need committed data: mark them django_db(transaction=True).
     """
@@ -123,13 +124,28 @@ def app_server(*, static_root, interface: str = "asginl", env: dict | None = Non
         "STATIC_ROOT": str(static_root),
         **(env or {}),
     }
-    app = "musicapp.asgi:application" if interface.startswith("asgi") else "musicapp.wsgi:application"
-    args = f"--interface {interface} --host 127.0.0.1 --port {port} --workers 1 --workers-kill-timeout 5"
-    args += f" --log-level warning --static-path-route /static --static-path-mount {static_root}"
-    granian = str(Path(sys.executable).parent / "granian")
-    proc = subprocess.Popen(
-        [granian, *args.split(), app], cwd=settings.BASE_DIR, env=process_env, stdout=subprocess.DEVNULL
-    )
+    if interface == "uvicorn":
+        uvicorn = str(Path(sys.executable).parent / "uvicorn")
+        cmd = [
+            uvicorn,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
+            "--timeout-graceful-shutdown",
+            "5",
+            "musicapp.asgi:application",
+        ]
+    else:
+        app = "musicapp.asgi:application" if interface.startswith("asgi") else "musicapp.wsgi:application"
+        args = f"--interface {interface} --host 127.0.0.1 --port {port} --workers 1 --workers-kill-timeout 5"
+        args += f" --log-level warning --static-path-route /static --static-path-mount {static_root}"
+        cmd = [str(Path(sys.executable).parent / "granian"), *args.split(), app]
+    proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=process_env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -1,0 +1,176 @@
+"""The Playlists section of API.md: parse, call a service, render."""
+
+from django.core.cache import cache
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.views import APIView
+
+from library.cache import scope_version
+from musicapp import usercache
+from musicapp.pagination import KeysetPagination
+from musicapp.responses import ok
+from playlists import services
+from playlists.models import Playlist
+from playlists.serializers import (
+    AddSongInput,
+    BannerInput,
+    CollaboratorInput,
+    PlaylistDetailSerializer,
+    PlaylistInput,
+    PlaylistPatchInput,
+    PlaylistSerializer,
+    ReorderInput,
+)
+
+
+def envelope(name: str, **fields):
+    return inline_serializer(name, {"success": serializers.BooleanField(default=True), **fields})
+
+
+PLAYLIST = envelope("PlaylistResponse", playlist=PlaylistDetailSerializer())
+PLAYLISTS = envelope(
+    "PlaylistListResponse",
+    playlists=PlaylistSerializer(many=True),
+    next_cursor=serializers.CharField(allow_null=True),
+    has_more=serializers.BooleanField(),
+)
+MESSAGE = envelope("PlaylistMessage", message=serializers.CharField())
+
+
+def valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def fresh(playlist_id: str) -> dict:
+    """The playlist as just written (a write's response never comes from the cache)."""
+    return PlaylistDetailSerializer(Playlist.objects.for_api().get(pk=playlist_id)).data
+
+
+def detail(playlist_id: str) -> dict:
+    """The playlist with its songs, cached until the playlist next changes."""
+    key = f"playlist:{playlist_id}:{scope_version(f'playlist:{playlist_id}')}"
+    payload = cache.get(key)
+    if payload is None:
+        payload = fresh(playlist_id)
+        cache.set(key, payload, 600)
+    return payload
+
+
+class ListPage:
+    def page(self, request, queryset) -> dict:
+        paginator = self.pagination_class()
+        rows = paginator.paginate_queryset(queryset.for_api(), request, view=self)
+        return {
+            "playlists": PlaylistSerializer(rows, many=True).data,
+            "next_cursor": paginator.next_cursor,
+            "has_more": paginator.has_more,
+        }
+
+
+@extend_schema(tags=["playlists"], responses={200: PLAYLISTS})
+class MyPlaylistsView(ListPage, APIView):
+    pagination_class = KeysetPagination.named("playlists")
+
+    def get(self, request):
+        variant = request.get_full_path()
+        return ok(
+            **usercache.cached(
+                request.user.pk,
+                "playlists",
+                variant,
+                lambda: self.page(request, Playlist.objects.of_member(request.user)),
+            )
+        )
+
+
+@extend_schema(tags=["playlists"], responses={200: PLAYLISTS})
+class PublicPlaylistsView(ListPage, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    pagination_class = KeysetPagination.named("playlists")
+
+    def get(self, request):
+        key = f"public_playlists:{scope_version('public_playlists')}:{request.get_full_path()}"
+        payload = cache.get(key)
+        if payload is None:
+            payload = self.page(request, Playlist.objects.filter(is_public=True))
+            cache.set(key, payload, 600)
+        return ok(**payload)
+
+
+class CreatePlaylistView(APIView):
+    @extend_schema(tags=["playlists"], request=PlaylistInput, responses={201: PLAYLIST})
+    def post(self, request):
+        playlist = services.playlist_create(owner=request.user, **valid(PlaylistInput, request))
+        return ok(201, playlist=fresh(playlist.pk))
+
+
+class PlaylistView(APIView):
+    def get_permissions(self):
+        # Reading a public playlist needs no account; everything else does.
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(tags=["playlists"], responses={200: PLAYLIST})
+    def get(self, request, playlist_id):
+        services.get_readable(playlist_id, request.user)  # 404 for what the caller may not see
+        return ok(playlist=detail(playlist_id))
+
+    @extend_schema(tags=["playlists"], request=PlaylistPatchInput, responses={200: PLAYLIST})
+    def patch(self, request, playlist_id):
+        services.playlist_update(playlist_id=playlist_id, user=request.user, **valid(PlaylistPatchInput, request))
+        return ok(playlist=fresh(playlist_id))
+
+    @extend_schema(tags=["playlists"], responses={200: MESSAGE})
+    def delete(self, request, playlist_id):
+        services.playlist_delete(playlist_id=playlist_id, user=request.user)
+        return ok(message="Playlist deleted.")
+
+
+class BannerView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(tags=["playlists"], request={"multipart/form-data": BannerInput}, responses={200: PLAYLIST})
+    def post(self, request, playlist_id):
+        services.playlist_set_banner(playlist_id=playlist_id, user=request.user, upload=request.FILES.get("banner"))
+        return ok(playlist=fresh(playlist_id))
+
+
+class PlaylistSongsView(APIView):
+    @extend_schema(tags=["playlists"], request=AddSongInput, responses={200: PLAYLIST})
+    def post(self, request, playlist_id):
+        services.playlist_song_add(playlist_id=playlist_id, user=request.user, **valid(AddSongInput, request))
+        return ok(playlist=fresh(playlist_id))
+
+
+class PlaylistSongView(APIView):
+    @extend_schema(tags=["playlists"], responses={200: PLAYLIST})
+    def delete(self, request, playlist_id, song_id):
+        services.playlist_song_remove(playlist_id=playlist_id, user=request.user, song_id=song_id)
+        return ok(playlist=fresh(playlist_id))
+
+
+class ReorderView(APIView):
+    @extend_schema(tags=["playlists"], request=ReorderInput, responses={200: PLAYLIST})
+    def put(self, request, playlist_id):
+        services.playlist_reorder(playlist_id=playlist_id, user=request.user, **valid(ReorderInput, request))
+        return ok(playlist=fresh(playlist_id))
+
+
+class CollaboratorsView(APIView):
+    @extend_schema(tags=["playlists"], request=CollaboratorInput, responses={200: PLAYLIST})
+    def post(self, request, playlist_id):
+        services.collaborator_add(playlist_id=playlist_id, user=request.user, **valid(CollaboratorInput, request))
+        return ok(playlist=fresh(playlist_id))
+
+
+class CollaboratorView(APIView):
+    @extend_schema(tags=["playlists"], responses={200: PLAYLIST})
+    def delete(self, request, playlist_id, user_id):
+        playlist = services.collaborator_remove(playlist_id=playlist_id, user=request.user, collaborator_id=user_id)
+        if not services.can_read(playlist, request.user):  # a collaborator who left a private playlist
+            return ok(message="You left the playlist.")
+        return ok(playlist=fresh(playlist_id))

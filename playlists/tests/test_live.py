@@ -1,0 +1,97 @@
+"""Live playlists over a real WebSocket: uvicorn serves the ASGI app (as `make run` does) and a
+real client (the `websockets` library) listens while edits go through the HTTP API."""
+
+import json
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from playlists.models import PlaylistCollaborator
+from tests.factories import PlaylistFactory, SongFactory, UserFactory
+from tests.support.auth import auth_client
+from tests.support.servers import app_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server(static_root):
+    with app_server(static_root=static_root) as url:
+        yield url
+
+
+def token(user) -> str:
+    return auth_client(user)._credentials["HTTP_AUTHORIZATION"].split()[1]
+
+
+def ws_url(server: str, playlist_id: str, user=None) -> str:
+    query = f"?token={token(user)}" if user else ""
+    return f"{server.replace('http', 'ws', 1)}/ws/playlist/{playlist_id}/{query}"
+
+
+def http(server, user, method, path, body=None):
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{server}{path}",
+        method=method,
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token(user)}"},
+    )
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.loads(response.read())
+
+
+def close_code(url: str, **kwargs) -> int:
+    with connect(url, open_timeout=10, **kwargs) as socket, pytest.raises(ConnectionClosed) as closed:
+        socket.recv(timeout=10)
+    return closed.value.rcvd.code
+
+
+@pytest.fixture
+def shared():
+    owner, collaborator = UserFactory(), UserFactory()
+    playlist = PlaylistFactory(owner=owner, collaborative=True)
+    PlaylistCollaborator.objects.create(playlist=playlist, user=collaborator)
+    return playlist, owner, collaborator
+
+
+def test_a_collaborators_edit_reaches_the_owner_live(server, shared):
+    playlist, owner, collaborator = shared
+    song = SongFactory()
+    with connect(ws_url(server, playlist.pk, owner), open_timeout=10) as socket:
+        http(server, collaborator, "POST", f"/api/playlist/{playlist.pk}/songs", {"songId": song.pk})
+        frame = json.loads(socket.recv(timeout=10))
+    assert frame["type"] == "playlist:update"
+    assert frame["data"]["playlist"]["songIds"] == [song.pk]
+    assert frame["data"]["playlist"]["songCount"] == 1
+
+
+def test_deleting_tells_listeners_and_closes(server, shared):
+    playlist, owner, collaborator = shared
+    with connect(ws_url(server, playlist.pk, collaborator), open_timeout=10) as socket:
+        http(server, owner, "DELETE", f"/api/playlist/{playlist.pk}")
+        frame = json.loads(socket.recv(timeout=10))
+        assert frame == {"type": "playlist:deleted", "data": {"id": playlist.pk}}
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    assert closed.value.rcvd.code == 4410
+
+
+def test_refusals_carry_their_codes(server, shared):
+    playlist, owner, _ = shared
+    assert close_code(ws_url(server, playlist.pk)) == 4401
+    assert close_code(ws_url(server, playlist.pk) + "?token=garbage") == 4401
+    assert close_code(ws_url(server, playlist.pk, UserFactory())) == 4404  # a stranger, private playlist
+    assert close_code(ws_url(server, "aaaaaaaaaaaaaaaaaaaaaaaa", owner)) == 4404
+    assert close_code(ws_url(server, playlist.pk, owner), origin="https://evil.example.com") == 4403
+
+
+def test_a_listener_who_may_no_longer_read_is_closed(server, shared):
+    playlist, owner, collaborator = shared
+    with connect(ws_url(server, playlist.pk, collaborator), open_timeout=10) as socket:
+        http(server, owner, "DELETE", f"/api/playlist/{playlist.pk}/collaborators/{collaborator.pk}")
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    assert closed.value.rcvd.code == 4404
