@@ -3,24 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
 from accounts.models import Login, User, UserSettings
+from accounts.serializers import SettingsSerializer
 
 
 class UserSettingsInline(admin.StackedInline):
     model = UserSettings
     can_delete = False
     extra = 0
-    fields = (
-        "theme",
-        "audio_quality",
-        "autoplay",
-        "crossfade_seconds",
-        "normalize_volume",
-        "equalizer",
-        "shuffle",
-        "loop",
-        "private_session",
-        "language",
-    )
+    fields = SettingsSerializer.Meta.fields  # the same fields, in the same order, as the API
 
 
 class LoginInline(admin.TabularInline):

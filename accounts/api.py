@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.cache import cache
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -25,14 +25,10 @@ from musicapp.background import run_in_background
 from musicapp.errors import TooLarge
 from musicapp.net import client_ip
 from musicapp.ratelimit import enforce
-from musicapp.responses import ok
+from musicapp.responses import envelope_schema, ok, validated
 
 ME_CACHE_SECONDS = 3600
 SENT_IF_EXISTS = "If that address has an account waiting for a code, we have sent one."
-
-
-def envelope_schema(name: str, **fields) -> serializers.Serializer:
-    return inline_serializer(name, {"success": serializers.BooleanField(default=True), **fields})
 
 
 MESSAGE = envelope_schema("MessageResponse", message=serializers.CharField())
@@ -45,12 +41,6 @@ SIGNED_IN = envelope_schema(
 )
 TOKENS = envelope_schema("TokensResponse", access_token=serializers.CharField(), refresh_token=serializers.CharField())
 SETTINGS = envelope_schema("SettingsResponse", settings=SettingsSerializer())
-
-
-def valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def limit(request, flow: str, email: str) -> None:
@@ -85,7 +75,7 @@ class PublicView(APIView):
 @extend_schema(tags=["auth"], request=RegisterInput, responses={201: USER})
 class RegisterView(PublicView):
     def post(self, request):
-        data = valid(RegisterInput, request)
+        data = validated(RegisterInput, request)
         limit(request, "register", data["email"])
         user = services.user_register(**data)
         return ok(
@@ -98,7 +88,7 @@ class RegisterView(PublicView):
 @extend_schema(tags=["auth"], request=VerifyInput, responses={200: SIGNED_IN})
 class VerifyOtpView(PublicView):
     def post(self, request):
-        data = valid(VerifyInput, request)
+        data = validated(VerifyInput, request)
         limit(request, "verify", data["email"])
         return signed_in(services.email_verify(email=data["email"], code=data["otp"], **device(request)))
 
@@ -106,7 +96,7 @@ class VerifyOtpView(PublicView):
 @extend_schema(tags=["auth"], request=EmailInput, responses={200: MESSAGE})
 class ResendOtpView(PublicView):
     def post(self, request):
-        data = valid(EmailInput, request)
+        data = validated(EmailInput, request)
         limit(request, "resend", data["email"])
         # After the response: a known address costs a write, an unknown one nothing, and the
         # difference must not show in the response time.
@@ -117,7 +107,7 @@ class ResendOtpView(PublicView):
 @extend_schema(tags=["auth"], request=LoginInput, responses={200: SIGNED_IN})
 class LoginView(PublicView):
     def post(self, request):
-        data = valid(LoginInput, request)
+        data = validated(LoginInput, request)
         limit(request, "login", data["email"])
         return signed_in(services.user_login(email=data["email"], password=data["password"], **device(request)))
 
@@ -125,21 +115,21 @@ class LoginView(PublicView):
 @extend_schema(tags=["auth"], request=RefreshInput, responses={200: TOKENS})
 class RefreshView(PublicView):
     def post(self, request):
-        tokens = services.tokens_refresh(refresh_token=valid(RefreshInput, request)["refresh_token"])
+        tokens = services.tokens_refresh(refresh_token=validated(RefreshInput, request)["refresh_token"])
         return ok(access_token=tokens.access, refresh_token=tokens.refresh)
 
 
 @extend_schema(tags=["auth"], request=RefreshInput, responses={200: MESSAGE})
 class LogoutView(APIView):
     def post(self, request):
-        services.user_logout(user=request.user, refresh_token=valid(RefreshInput, request)["refresh_token"])
+        services.user_logout(user=request.user, refresh_token=validated(RefreshInput, request)["refresh_token"])
         return ok(message="Signed out.")
 
 
 @extend_schema(tags=["auth"], request=EmailInput, responses={200: MESSAGE})
 class ForgotPasswordView(PublicView):
     def post(self, request):
-        data = valid(EmailInput, request)
+        data = validated(EmailInput, request)
         limit(request, "forgot", data["email"])
         run_in_background(services.password_forgot, email=data["email"])  # timing, as in ResendOtpView
         return ok(message="If that address has an account, we have emailed it a code to reset the password.")
@@ -148,7 +138,7 @@ class ForgotPasswordView(PublicView):
 @extend_schema(tags=["auth"], request=ResetInput, responses={200: MESSAGE})
 class ResetPasswordView(PublicView):
     def post(self, request):
-        data = valid(ResetInput, request)
+        data = validated(ResetInput, request)
         limit(request, "reset", data["email"])
         services.password_reset(email=data["email"], code=data["otp"], password=data["password"])
         return ok(message="Your password has been changed. Sign in with the new one.")
@@ -166,7 +156,7 @@ class MeView(APIView):
 
     @extend_schema(tags=["user"], request=ProfileInput, responses={200: USER})
     def patch(self, request):
-        user = services.user_update_profile(user=request.user, **valid(ProfileInput, request))
+        user = services.user_update_profile(user=request.user, **validated(ProfileInput, request))
         return ok(user=UserSerializer(user).data)
 
 

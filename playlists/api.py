@@ -1,7 +1,7 @@
 """The Playlists section of API.md: parse, call a service, render."""
 
 from django.core.cache import cache
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from library.cache import scope_version
 from musicapp import usercache
 from musicapp.pagination import KeysetPagination
-from musicapp.responses import ok
+from musicapp.responses import envelope_schema, ok, validated
 from playlists import services
 from playlists.models import Playlist
 from playlists.serializers import (
@@ -24,25 +24,14 @@ from playlists.serializers import (
     ReorderInput,
 )
 
-
-def envelope(name: str, **fields):
-    return inline_serializer(name, {"success": serializers.BooleanField(default=True), **fields})
-
-
-PLAYLIST = envelope("PlaylistResponse", playlist=PlaylistDetailSerializer())
-PLAYLISTS = envelope(
+PLAYLIST = envelope_schema("PlaylistResponse", playlist=PlaylistDetailSerializer())
+PLAYLISTS = envelope_schema(
     "PlaylistListResponse",
     playlists=PlaylistSerializer(many=True),
     next_cursor=serializers.CharField(allow_null=True),
     has_more=serializers.BooleanField(),
 )
-MESSAGE = envelope("PlaylistMessage", message=serializers.CharField())
-
-
-def valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+MESSAGE = envelope_schema("PlaylistMessage", message=serializers.CharField())
 
 
 def fresh(playlist_id: str) -> dict:
@@ -105,7 +94,7 @@ class PublicPlaylistsView(ListPage, APIView):
 class CreatePlaylistView(APIView):
     @extend_schema(tags=["playlists"], request=PlaylistInput, responses={201: PLAYLIST})
     def post(self, request):
-        playlist = services.playlist_create(owner=request.user, **valid(PlaylistInput, request))
+        playlist = services.playlist_create(owner=request.user, **validated(PlaylistInput, request))
         return ok(201, playlist=fresh(playlist.pk))
 
 
@@ -121,7 +110,7 @@ class PlaylistView(APIView):
 
     @extend_schema(tags=["playlists"], request=PlaylistPatchInput, responses={200: PLAYLIST})
     def patch(self, request, playlist_id):
-        services.playlist_update(playlist_id=playlist_id, user=request.user, **valid(PlaylistPatchInput, request))
+        services.playlist_update(playlist_id=playlist_id, user=request.user, **validated(PlaylistPatchInput, request))
         return ok(playlist=fresh(playlist_id))
 
     @extend_schema(tags=["playlists"], responses={200: MESSAGE})
@@ -142,7 +131,7 @@ class BannerView(APIView):
 class PlaylistSongsView(APIView):
     @extend_schema(tags=["playlists"], request=AddSongInput, responses={200: PLAYLIST})
     def post(self, request, playlist_id):
-        services.playlist_song_add(playlist_id=playlist_id, user=request.user, **valid(AddSongInput, request))
+        services.playlist_song_add(playlist_id=playlist_id, user=request.user, **validated(AddSongInput, request))
         return ok(playlist=fresh(playlist_id))
 
 
@@ -156,14 +145,14 @@ class PlaylistSongView(APIView):
 class ReorderView(APIView):
     @extend_schema(tags=["playlists"], request=ReorderInput, responses={200: PLAYLIST})
     def put(self, request, playlist_id):
-        services.playlist_reorder(playlist_id=playlist_id, user=request.user, **valid(ReorderInput, request))
+        services.playlist_reorder(playlist_id=playlist_id, user=request.user, **validated(ReorderInput, request))
         return ok(playlist=fresh(playlist_id))
 
 
 class CollaboratorsView(APIView):
     @extend_schema(tags=["playlists"], request=CollaboratorInput, responses={200: PLAYLIST})
     def post(self, request, playlist_id):
-        services.collaborator_add(playlist_id=playlist_id, user=request.user, **valid(CollaboratorInput, request))
+        services.collaborator_add(playlist_id=playlist_id, user=request.user, **validated(CollaboratorInput, request))
         return ok(playlist=fresh(playlist_id))
 
 

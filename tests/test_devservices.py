@@ -52,6 +52,12 @@ def supervisor(data_dir: Path, *args: str, exclusive: str | None = None) -> list
     return [*cmd, "--", sys.executable, "-c", PROBE, str(data_dir), *args]
 
 
+def _as_in_a_terminal() -> None:
+    # A shell that starts a job in the background (as a CI runner may) leaves SIGINT ignored, and
+    # an ignored signal stays ignored across exec; in a terminal, Ctrl-C has its default action.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(data_dir: Path, *args: str, sleep: float = 60, exclusive: str | None = None) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
         supervisor(data_dir, *args, exclusive=exclusive),
@@ -60,6 +66,7 @@ def start(data_dir: Path, *args: str, sleep: float = 60, exclusive: str | None =
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_as_in_a_terminal,  # safe here: the test starts no threads before this fork
     )
     line = proc.stdout.readline()
     assert line, "the probe printed nothing"

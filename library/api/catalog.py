@@ -2,8 +2,7 @@
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -20,10 +19,7 @@ from library.serializers import (
 )
 from musicapp.errors import NotFound
 from musicapp.pagination import KeysetPagination
-
-
-def envelope(name: str, **fields):
-    return inline_serializer(name, {"success": serializers.BooleanField(default=True), **fields})
+from musicapp.responses import envelope_schema
 
 
 class CatalogView(APIView):
@@ -76,13 +72,13 @@ class SongListView(CatalogListView):
         return Song.objects.for_api().filtered(**filters.validated_data)
 
 
-@extend_schema(tags=["catalog"], responses={200: envelope("SongResponse", song=SongSerializer())})
+@extend_schema(tags=["catalog"], responses={200: envelope_schema("SongResponse", song=SongSerializer())})
 class SongDetailView(CatalogView):
     def payload(self, request, song_id):
         return {"song": SongSerializer(get_object_or_404(Song.objects.for_api(), pk=song_id)).data}
 
 
-@extend_schema(tags=["catalog"], responses={200: envelope("LyricsResponse", lyrics=LyricsSerializer())})
+@extend_schema(tags=["catalog"], responses={200: envelope_schema("LyricsResponse", lyrics=LyricsSerializer())})
 class LyricsView(CatalogView):
     def payload(self, request, song_id):
         lyrics = Lyrics.objects.filter(song_id=song_id).only("plain", "synced").first()
@@ -101,7 +97,7 @@ class AlbumListView(CatalogListView):
         return Album.objects.for_api()
 
 
-@extend_schema(tags=["catalog"], responses={200: envelope("AlbumResponse", album=AlbumDetailSerializer())})
+@extend_schema(tags=["catalog"], responses={200: envelope_schema("AlbumResponse", album=AlbumDetailSerializer())})
 class AlbumDetailView(CatalogView):
     def payload(self, request, album_id):
         songs = Prefetch("songs", queryset=Song.objects.for_api().in_track_order())
@@ -118,7 +114,7 @@ class ArtistListView(CatalogListView):
         return Artist.objects.for_api()
 
 
-@extend_schema(tags=["catalog"], responses={200: envelope("ArtistResponse", artist=ArtistDetailSerializer())})
+@extend_schema(tags=["catalog"], responses={200: envelope_schema("ArtistResponse", artist=ArtistDetailSerializer())})
 class ArtistDetailView(CatalogView):
     def payload(self, request, artist_id):
         albums = Prefetch("albums", queryset=Album.objects.for_api().order_by("-release_date", "-created_at"))

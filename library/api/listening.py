@@ -15,22 +15,17 @@ from library.serializers import AlbumSerializer, PlayInput, PlaySerializer, Song
 from library.services import listening as services
 from musicapp import usercache
 from musicapp.pagination import KeysetPagination, parse_limit
-from musicapp.responses import ok
+from musicapp.responses import envelope_schema, ok
 
-
-def envelope(name: str, **fields):
-    return inline_serializer(name, {"success": serializers.BooleanField(default=True), **fields})
-
-
-MESSAGE = envelope("LibraryMessage", message=serializers.CharField())
-SONGS = envelope("SongsResponse", songs=SongSerializer(many=True))
+MESSAGE = envelope_schema("LibraryMessage", message=serializers.CharField())
+SONGS = envelope_schema("SongsResponse", songs=SongSerializer(many=True))
 
 
 class LibraryView(APIView):
     @extend_schema(
         tags=["library"],
         responses={
-            200: envelope(
+            200: envelope_schema(
                 "LibraryResponse",
                 library=inline_serializer(
                     "Library", {"liked_songs": SongSerializer(many=True), "liked_albums": AlbumSerializer(many=True)}
@@ -81,7 +76,7 @@ class RecentlyPlayedView(APIView):
     pagination_class = KeysetPagination.named("items", keyset="played_at")
 
     @extend_schema(
-        tags=["library"], request=PlayInput, responses={201: envelope("PlayResponse", item=PlaySerializer())}
+        tags=["library"], request=PlayInput, responses={201: envelope_schema("PlayResponse", item=PlaySerializer())}
     )
     def post(self, request):
         data = PlayInput(data=request.data)
