@@ -98,6 +98,15 @@ class KeysetPagination(BasePagination):
         # A row comparison, so PostgreSQL walks the (field, id) index from the cursor on.
         return lookup(Tuple(F(field), F("pk")), (value, pk))
 
+    def page_payload(self, queryset: QuerySet, request, serializer_class) -> dict:
+        """One page as the payload API.md names: {<list_key>: [...], next_cursor, has_more}."""
+        rows = self.paginate_queryset(queryset, request)
+        return {
+            self.list_key: serializer_class(rows, many=True).data,
+            "next_cursor": self.next_cursor,
+            "has_more": self.has_more,
+        }
+
     def get_paginated_response(self, data) -> Response:
         return Response(
             {"success": True, self.list_key: data, "next_cursor": self.next_cursor, "has_more": self.has_more}

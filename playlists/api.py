@@ -51,13 +51,7 @@ def detail(playlist_id: str) -> dict:
 
 class ListPage:
     def page(self, request, queryset) -> dict:
-        paginator = self.pagination_class()
-        rows = paginator.paginate_queryset(queryset.for_api(), request, view=self)
-        return {
-            "playlists": PlaylistSerializer(rows, many=True).data,
-            "next_cursor": paginator.next_cursor,
-            "has_more": paginator.has_more,
-        }
+        return self.pagination_class().page_payload(queryset.for_api(), request, PlaylistSerializer)
 
 
 @extend_schema(tags=["playlists"], responses={200: PLAYLISTS})

@@ -38,20 +38,13 @@ class CatalogView(APIView):
 
 
 class CatalogListView(CatalogView):
-    list_key: str
     serializer_class: type
 
     def queryset(self, request):
         raise NotImplementedError
 
     def payload(self, request, **kwargs) -> dict:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(self.queryset(request), request, view=self)
-        return {
-            self.list_key: self.serializer_class(page, many=True).data,
-            "next_cursor": paginator.next_cursor,
-            "has_more": paginator.has_more,
-        }
+        return self.pagination_class().page_payload(self.queryset(request), request, self.serializer_class)
 
 
 @extend_schema(
@@ -63,7 +56,7 @@ class CatalogListView(CatalogView):
     ],
 )
 class SongListView(CatalogListView):
-    list_key, serializer_class = "songs", SongSerializer
+    serializer_class = SongSerializer
     pagination_class = KeysetPagination.named("songs")
 
     def queryset(self, request):
@@ -90,7 +83,7 @@ class LyricsView(CatalogView):
 
 @extend_schema(tags=["catalog"])
 class AlbumListView(CatalogListView):
-    list_key, serializer_class = "albums", AlbumSerializer
+    serializer_class = AlbumSerializer
     pagination_class = KeysetPagination.named("albums")
 
     def queryset(self, request):
@@ -107,7 +100,7 @@ class AlbumDetailView(CatalogView):
 
 @extend_schema(tags=["catalog"])
 class ArtistListView(CatalogListView):
-    list_key, serializer_class = "artists", ArtistSerializer
+    serializer_class = ArtistSerializer
     pagination_class = KeysetPagination.named("artists")
 
     def queryset(self, request):

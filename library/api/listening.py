@@ -93,13 +93,7 @@ class RecentlyPlayedView(APIView):
         return ok(**usercache.cached(request.user.pk, "history", f"first:{limit}", lambda: self.page(request)))
 
     def page(self, request) -> dict:
-        paginator = self.pagination_class()
-        plays = paginator.paginate_queryset(Play.objects.history(request.user), request, view=self)
-        return {
-            "items": PlaySerializer(plays, many=True).data,
-            "next_cursor": paginator.next_cursor,
-            "has_more": paginator.has_more,
-        }
+        return self.pagination_class().page_payload(Play.objects.history(request.user), request, PlaySerializer)
 
 
 class RecommendationsView(APIView):
