@@ -1,14 +1,12 @@
 """The Playlists section of API.md: parse, call a service, render."""
 
-from django.core.cache import cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
-from library.cache import scope_version
-from musicapp import usercache
+from musicapp import scoped_cache
 from musicapp.pagination import KeysetPagination
 from musicapp.responses import envelope_schema, ok, validated
 from playlists import services
@@ -41,12 +39,7 @@ def fresh(playlist_id: str) -> dict:
 
 def detail(playlist_id: str) -> dict:
     """The playlist with its songs, cached until the playlist next changes."""
-    key = f"playlist:{playlist_id}:{scope_version(f'playlist:{playlist_id}')}"
-    payload = cache.get(key)
-    if payload is None:
-        payload = fresh(playlist_id)
-        cache.set(key, payload, 600)
-    return payload
+    return scoped_cache.cached(f"playlist:{playlist_id}", "detail", lambda: fresh(playlist_id))
 
 
 class ListPage:
@@ -59,15 +52,8 @@ class MyPlaylistsView(ListPage, APIView):
     pagination_class = KeysetPagination.named("playlists")
 
     def get(self, request):
-        variant = request.get_full_path()
-        return ok(
-            **usercache.cached(
-                request.user.pk,
-                "playlists",
-                variant,
-                lambda: self.page(request, Playlist.objects.of_member(request.user)),
-            )
-        )
+        build = lambda: self.page(request, Playlist.objects.of_member(request.user))  # noqa: E731
+        return ok(**scoped_cache.cached_for_user(request.user.pk, "playlists", request.get_full_path(), build))
 
 
 @extend_schema(tags=["playlists"], responses={200: PLAYLISTS})
@@ -77,12 +63,8 @@ class PublicPlaylistsView(ListPage, APIView):
     pagination_class = KeysetPagination.named("playlists")
 
     def get(self, request):
-        key = f"public_playlists:{scope_version('public_playlists')}:{request.get_full_path()}"
-        payload = cache.get(key)
-        if payload is None:
-            payload = self.page(request, Playlist.objects.filter(is_public=True))
-            cache.set(key, payload, 600)
-        return ok(**payload)
+        build = lambda: self.page(request, Playlist.objects.filter(is_public=True))  # noqa: E731
+        return ok(**scoped_cache.cached("public_playlists", request.get_full_path(), build))
 
 
 class CreatePlaylistView(APIView):

@@ -12,9 +12,8 @@ from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
-from library.cache import scope_changed
 from library.models import Song
-from musicapp import media, realtime, usercache
+from musicapp import media, realtime, scoped_cache
 from musicapp.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from playlists.models import MAX_SONGS, Playlist, PlaylistCollaborator, PlaylistSong
 
@@ -75,11 +74,11 @@ def _member_ids(playlist: Playlist) -> list[str]:
 def _changed(playlist: Playlist, *, was_public: bool | None = None, members: list[str] | None = None) -> None:
     """Touch, drop the caches that show this playlist, and broadcast the new state after commit."""
     playlist.save(update_fields=["updated_at"])
-    scope_changed(f"playlist:{playlist.pk}")
+    scoped_cache.changed_on_commit(f"playlist:{playlist.pk}")
     if playlist.is_public or was_public:
-        scope_changed("public_playlists")
+        scoped_cache.changed_on_commit("public_playlists")
     for user_id in set(members or []) | set(_member_ids(playlist)):
-        usercache.bump_on_commit(user_id, "playlists")
+        scoped_cache.user_changed_on_commit(user_id, "playlists")
     playlist_id = playlist.pk
     transaction.on_commit(lambda: broadcast_state(playlist_id))
 
@@ -137,11 +136,11 @@ def playlist_delete(*, playlist_id: str, user: User) -> None:
         _check_owner(playlist, user, "delete it")
         members, was_public, banner = _member_ids(playlist), playlist.is_public, playlist.banner
         playlist.delete()
-        scope_changed(f"playlist:{playlist_id}")
+        scoped_cache.changed_on_commit(f"playlist:{playlist_id}")
         if was_public:
-            scope_changed("public_playlists")
+            scoped_cache.changed_on_commit("public_playlists")
         for user_id in members:
-            usercache.bump_on_commit(user_id, "playlists")
+            scoped_cache.user_changed_on_commit(user_id, "playlists")
         media.delete_on_commit(banner)
         realtime.send_on_commit(group_name(playlist_id), {"type": "playlist.deleted", "id": playlist_id})
 

@@ -13,7 +13,7 @@ from library.api.catalog import CatalogView
 from library.models import Album, LikedSong, Play, PopularSong, Recommendation
 from library.serializers import AlbumSerializer, PlayInput, PlaySerializer, SongSerializer
 from library.services import listening as services
-from musicapp import usercache
+from musicapp import scoped_cache
 from musicapp.pagination import KeysetPagination, parse_limit
 from musicapp.responses import envelope_schema, ok
 
@@ -34,7 +34,9 @@ class LibraryView(APIView):
         },
     )
     def get(self, request):
-        return ok(library=usercache.cached(request.user.pk, "library", "all", lambda: self.build(request.user)))
+        return ok(
+            library=scoped_cache.cached_for_user(request.user.pk, "library", "all", lambda: self.build(request.user))
+        )
 
     @staticmethod
     def build(user) -> dict:
@@ -90,7 +92,9 @@ class RecentlyPlayedView(APIView):
             return ok(**self.page(request))
         # The first page is what the app shows; it is cached until the next play.
         limit = parse_limit(request.query_params.get("limit"))
-        return ok(**usercache.cached(request.user.pk, "history", f"first:{limit}", lambda: self.page(request)))
+        return ok(
+            **scoped_cache.cached_for_user(request.user.pk, "history", f"first:{limit}", lambda: self.page(request))
+        )
 
     def page(self, request) -> dict:
         return self.pagination_class().page_payload(Play.objects.history(request.user), request, PlaySerializer)
@@ -101,7 +105,7 @@ class RecommendationsView(APIView):
     def get(self, request):
         limit = min(parse_limit(request.query_params.get("limit")), recommend.LIMIT)
         services.recommendations_ensure(user=request.user)
-        songs = usercache.cached(
+        songs = scoped_cache.cached_for_user(
             request.user.pk, "recommendations", str(limit), lambda: self.build(request.user, limit)
         )
         return ok(songs=songs)

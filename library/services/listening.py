@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from accounts.models import User, UserSettings
 from library import recommend
-from library.cache import scope_changed
 from library.contexts import check_context
 from library.models import Album, LikedAlbum, LikedSong, Play, Recommendation, Song
-from musicapp import usercache
+from musicapp import scoped_cache
 from musicapp.errors import InvalidInput, NotFound
 
 # Scopes of the per-user cache that each kind of write makes stale.
@@ -43,25 +42,25 @@ def _album(album_id: str) -> Album:
 def song_like(*, user: User, song_id: str) -> None:
     with transaction.atomic():
         LikedSong.objects.bulk_create([LikedSong(user=user, song=_song(song_id))], ignore_conflicts=True)
-        usercache.bump_on_commit(user.pk, *LIKES_CHANGE)
+        scoped_cache.user_changed_on_commit(user.pk, *LIKES_CHANGE)
 
 
 def song_unlike(*, user: User, song_id: str) -> None:
     with transaction.atomic():
         LikedSong.objects.filter(user=user, song=_song(song_id)).delete()
-        usercache.bump_on_commit(user.pk, *LIKES_CHANGE)
+        scoped_cache.user_changed_on_commit(user.pk, *LIKES_CHANGE)
 
 
 def album_like(*, user: User, album_id: str) -> None:
     with transaction.atomic():
         LikedAlbum.objects.bulk_create([LikedAlbum(user=user, album=_album(album_id))], ignore_conflicts=True)
-        usercache.bump_on_commit(user.pk, *LIKES_CHANGE)
+        scoped_cache.user_changed_on_commit(user.pk, *LIKES_CHANGE)
 
 
 def album_unlike(*, user: User, album_id: str) -> None:
     with transaction.atomic():
         LikedAlbum.objects.filter(user=user, album=_album(album_id)).delete()
-        usercache.bump_on_commit(user.pk, *LIKES_CHANGE)
+        scoped_cache.user_changed_on_commit(user.pk, *LIKES_CHANGE)
 
 
 # --- plays ------------------------------------------------------------------------------
@@ -91,7 +90,7 @@ def play_record(
             context_id=context_id,
             is_private=private,
         )
-        usercache.bump_on_commit(user.pk, *PLAYS_CHANGE)
+        scoped_cache.user_changed_on_commit(user.pk, *PLAYS_CHANGE)
     return play
 
 
@@ -103,13 +102,13 @@ def popular_refresh() -> None:
     with connection.cursor() as cursor:
         cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY library_popular_song")
     with transaction.atomic():
-        scope_changed("popular")
+        scoped_cache.changed_on_commit("popular")
 
 
 def recommendations_compute(*, user_ids: list[str]) -> int:
     written = recommend.compute_for(user_ids)
     for user_id in user_ids:
-        usercache.bump_on_commit(user_id, "recommendations")
+        scoped_cache.user_changed_on_commit(user_id, "recommendations")
     return written
 
 
