@@ -29,6 +29,11 @@ from musicapp.errors import InvalidInput, TooLarge
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
+def content_digest(data: bytes) -> str:
+    """What stored files are named by: the same bytes, the same name, an unchanging URL."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class CheckedImage:
     data: bytes
@@ -38,7 +43,7 @@ class CheckedImage:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()[:32]
+        return content_digest(self.data)
 
 
 def check_image(upload, *, field: str, max_bytes: int) -> CheckedImage:
@@ -122,7 +127,7 @@ def store_square_image(image: CheckedImage, *, folder: str, side: int) -> str:
 
 def store_audio(data: bytes, *, folder: str, ext: str) -> str:
     """Store an audio file (Cloudinary's "video" resource type covers audio); returns its key."""
-    digest = hashlib.sha256(data).hexdigest()[:32]
+    digest = content_digest(data)
     if cloudinary_enabled():
         result = _upload_cloudinary(data, folder=folder, digest=digest, resource_type="video")
         return f"cloudinary:video:{result['public_id']}.{result.get('format') or ext}"
