@@ -1,5 +1,5 @@
 # Two commands for a fresh machine with Python 3.11 and make: `make run` and `make test`.
-# Without DATABASE_URL / REDIS_URL, musicapp.devservices starts an embedded PostgreSQL and Redis
+# Without DATABASE_URL / REDIS_URL, musicapp.dev.devservices starts an embedded PostgreSQL and Redis
 # under .devdata/ for the duration of the command and stops them afterwards.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 WEB_CONCURRENCY ?= 1
 PYTEST_ARGS ?=
-DEV := $(PY) -m musicapp.devservices
+DEV := $(PY) -m musicapp.dev.devservices
 
 .PHONY: run test lint format manage lock clean-devdata chromium
 

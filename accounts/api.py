@@ -22,10 +22,10 @@ from accounts.serializers import (
     VerifyInput,
 )
 from musicapp.background import run_in_background
-from musicapp.errors import TooLarge
-from musicapp.net import client_ip
-from musicapp.ratelimit import enforce
-from musicapp.responses import envelope_schema, ok, validated
+from musicapp.platform.errors import TooLarge
+from musicapp.platform.net import client_ip
+from musicapp.platform.ratelimit import enforce
+from musicapp.platform.responses import envelope_schema, ok, validated
 
 ME_CACHE_SECONDS = 3600
 SENT_IF_EXISTS = "If that address has an account waiting for a code, we have sent one."

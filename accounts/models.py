@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.equalizer import default_equalizer
 from accounts.querysets import EmailCodeQuerySet, LoginQuerySet
-from musicapp.models import BaseModel
+from musicapp.platform.models import BaseModel
 
 AVATAR_SIDE_PX = 256  # avatars are shown as square thumbnails of this side
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.equalizer import BAND_FREQUENCIES_HZ, BAND_LIMIT_DB, PRESET_NAMES
 from accounts.models import AVATAR_SIDE_PX, User, UserSettings
-from musicapp import media
+from musicapp.adapters import media
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken, TokenError
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import Login, User
-from musicapp.errors import Unauthorized
+from musicapp.platform.errors import Unauthorized
 
 INVALID_REFRESH = "The refresh token is invalid or expired. Sign in again."
 

@@ -1,7 +1,7 @@
 """Login latency, enumeration timing and memory under a burst of logins.
 
 Run (needs Debian's `wrk` for the burst):
-    .venv/bin/python -m musicapp.devservices -- .venv/bin/python bench/auth.py [--rounds 60]
+    .venv/bin/python -m musicapp.dev.devservices -- .venv/bin/python bench/auth.py [--rounds 60]
 
 Creates a throwaway verified user in the database, serves the app with granian (WSGI, one
 worker, rate limits off), then measures sequential request latencies for each case, and the
@@ -34,7 +34,7 @@ django.setup()
 
 from accounts.models import User  # noqa: E402
 from bench.servers import wait_ready  # noqa: E402
-from musicapp.devservices import free_port  # noqa: E402
+from musicapp.dev.devservices import free_port  # noqa: E402
 
 PASSWORD = "bench-Turntable-2026"
 

@@ -1,7 +1,7 @@
 """Which server for which protocol: Django over WSGI vs ASGI under granian, one worker each.
 
 Run (needs Debian's `wrk`):
-    .venv/bin/python -m musicapp.devservices -- .venv/bin/python bench/servers.py [--seconds 10]
+    .venv/bin/python -m musicapp.dev.devservices -- .venv/bin/python bench/servers.py [--seconds 10]
 
 Starts each server on a loopback port, warms it up, runs wrk against a trivial request (a JSON
 404 through the whole middleware stack, no database) and against /health (three real checks),
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from musicapp.devservices import free_port  # noqa: E402
+from musicapp.dev.devservices import free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GRANIAN = f"{BIN}/granian --workers 1 --log-level error --workers-kill-timeout 5"

@@ -12,8 +12,8 @@ from library import lrc, services
 from library.audio import check_audio
 from library.cache import catalog_changed
 from library.models import Album, Artist, Genre, Lyrics, Song
-from musicapp import media
-from musicapp.errors import DomainError
+from musicapp.adapters import media
+from musicapp.platform.errors import DomainError
 
 
 def checked(fn, upload, **kwargs):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import mutagen
 from django.conf import settings
 
-from musicapp.errors import InvalidInput, TooLarge
+from musicapp.platform.errors import InvalidInput, TooLarge
 
 # mutagen's name for the format -> (file extension, MIME type)
 AUDIO_FORMATS = {

@@ -1,4 +1,4 @@
-"""Public catalog responses: cached in Redis (musicapp.scoped_cache), sent with an ETag and
+"""Public catalog responses: cached in Redis (musicapp.platform.scoped_cache), sent with an ETag and
 Cache-Control, 304 when the client already has them. Any staff change retires the "catalog"
 scope (no stale song after an admin edit); a refresh of the popular songs retires "popular".
 """
@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.utils.cache import parse_etags
 from rest_framework.renderers import JSONRenderer
 
-from musicapp.scoped_cache import cached, changed_on_commit
+from musicapp.platform.scoped_cache import cached, changed_on_commit
 
 PUBLIC_MAX_AGE = 60
 

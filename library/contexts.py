@@ -12,7 +12,7 @@ is not installed has nothing a play could point at, so it is refused.
 
 from collections.abc import Callable
 
-from musicapp.errors import InvalidInput
+from musicapp.platform.errors import InvalidInput
 
 Check = Callable[..., str]
 _checks: dict[str, Check] = {}

@@ -25,7 +25,7 @@ GENRES = [
 def ensure_genres(genre_model) -> None:
     """Add whichever of the starting genres are missing (the model is passed in, so that the
     data migration can use its historical model)."""
-    from musicapp.ids import new_object_id
+    from musicapp.platform.ids import new_object_id
 
     for slug, name in GENRES:
         genre_model.objects.get_or_create(slug=slug, defaults={"name": name, "id": new_object_id()})

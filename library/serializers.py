@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from library.models import Album, Artist, Song
-from musicapp import media
+from musicapp.adapters import media
 
 COVER_SIDE_PX = 300
 

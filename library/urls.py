@@ -1,6 +1,6 @@
 from django.urls import path
 
-import musicapp.converters  # noqa: F401 - registers <oid:...>
+import musicapp.platform.converters  # noqa: F401 - registers <oid:...>
 from library.api import catalog as api
 from library.api import listening
 

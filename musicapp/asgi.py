@@ -10,8 +10,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from musicapp.platform.websocket import JWTQueryStringMiddleware  # noqa: E402
 from musicapp.routing import websocket_urlpatterns  # noqa: E402
-from musicapp.ws_auth import JWTQueryStringMiddleware  # noqa: E402
 
 # Origins are checked by each consumer after accepting, so a refusal carries WS.md's 4403.
 application = ProtocolTypeRouter(

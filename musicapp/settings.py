@@ -2,7 +2,7 @@
 
 Every knob has a local default that works; production secrets fail fast when missing.
 DATABASE_URL and REDIS_URL have no default here: `make run` / `make test` (through
-musicapp.devservices) start an embedded PostgreSQL and Redis and set them.
+musicapp.dev.devservices) start an embedded PostgreSQL and Redis and set them.
 """
 
 import sys
@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "musicapp.middleware.GZipOver1KBMiddleware",
+    "musicapp.platform.middleware.GZipOver1KBMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,7 +72,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "musicapp.urls"
-CSRF_FAILURE_VIEW = "musicapp.handlers.csrf_failure"
+CSRF_FAILURE_VIEW = "musicapp.platform.handlers.csrf_failure"
 WSGI_APPLICATION = "musicapp.wsgi.application"
 ASGI_APPLICATION = "musicapp.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
@@ -98,7 +98,7 @@ DATABASE_URL = env("DATABASE_URL", default="")
 if not DATABASE_URL:
     raise ImproperlyConfigured(
         "DATABASE_URL is not set. Use `make run` / `make test`, or wrap the command: "
-        "`.venv/bin/python -m musicapp.devservices -- .venv/bin/python manage.py ...`."
+        "`.venv/bin/python -m musicapp.dev.devservices -- .venv/bin/python manage.py ...`."
     )
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
@@ -212,9 +212,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["musicapp.ratelimit.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["musicapp.platform.ratelimit.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "musicapp.handlers.exception_handler",
+    "EXCEPTION_HANDLER": "musicapp.platform.handlers.exception_handler",
     "JSON_UNDERSCOREIZE": {"no_underscore_before_number": True},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -244,7 +244,7 @@ SPECTACULAR_SETTINGS = {
 # django-ratelimit, counters in the Redis cache. RATELIMIT_ENABLE=false switches all limits off.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_IP_META_KEY = "musicapp.net.client_ip"
+RATELIMIT_IP_META_KEY = "musicapp.platform.net.client_ip"
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 API_RATE = env("API_RATE", default="1000/15m")
 # Per-endpoint limits on the auth flows, each "count/period" and overridable, e.g. RATE_LOGIN_IP=20/15m.

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from library.urls import album_urlpatterns, artist_urlpatterns, library_urlpatterns, song_urlpatterns
-from musicapp import ops, serve
+from musicapp.platform import ops, serve
 
 admin.site.site_header = "Music app staff"
 admin.site.site_title = "Music app staff"
@@ -28,7 +28,7 @@ urlpatterns = [
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
 ]
 
-handler400 = "musicapp.handlers.bad_request"
-handler403 = "musicapp.handlers.permission_denied"
-handler404 = "musicapp.handlers.not_found"
-handler500 = "musicapp.handlers.server_error"
+handler400 = "musicapp.platform.handlers.bad_request"
+handler403 = "musicapp.platform.handlers.permission_denied"
+handler404 = "musicapp.platform.handlers.not_found"
+handler500 = "musicapp.platform.handlers.server_error"

@@ -6,9 +6,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
-from musicapp import scoped_cache
-from musicapp.pagination import KeysetPagination
-from musicapp.responses import envelope_schema, ok, validated
+from musicapp.platform import scoped_cache
+from musicapp.platform.pagination import KeysetPagination
+from musicapp.platform.responses import envelope_schema, ok, validated
 from playlists import services
 from playlists.models import Playlist
 from playlists.serializers import (

@@ -9,7 +9,7 @@ when it goes. A listener who may no longer read it (made private, or removed) is
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from musicapp.ws_origin import origin_allowed
+from musicapp.platform.websocket import origin_allowed
 from playlists import services
 from playlists.models import Playlist
 

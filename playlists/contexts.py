@@ -1,4 +1,4 @@
-from musicapp.errors import InvalidInput
+from musicapp.platform.errors import InvalidInput
 from playlists.models import Playlist, PlaylistSong
 from playlists.services import can_read
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Deferrable, Q
 
-from musicapp.models import BaseModel
+from musicapp.platform.models import BaseModel
 from playlists.querysets import PlaylistQuerySet
 
 MAX_SONGS = 10_000

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from accounts.serializers import PublicUserSerializer
 from library.models import Song
 from library.serializers import SongSerializer, object_id_field
-from musicapp import media
+from musicapp.adapters import media
 from playlists.models import Playlist
 
 

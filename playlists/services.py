@@ -13,8 +13,9 @@ from django.db.models import F
 
 from accounts.models import User
 from library.models import Song
-from musicapp import media, realtime, scoped_cache
-from musicapp.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from musicapp.adapters import media
+from musicapp.platform import realtime, scoped_cache
+from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from playlists.models import MAX_SONGS, Playlist, PlaylistCollaborator, PlaylistSong
 
 BANNER_SIDE_PX = 600

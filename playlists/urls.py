@@ -1,6 +1,6 @@
 from django.urls import path
 
-import musicapp.converters  # noqa: F401 - registers <oid:...>
+import musicapp.platform.converters  # noqa: F401 - registers <oid:...>
 from playlists import api
 
 urlpatterns = [

@@ -44,3 +44,11 @@ def _backend(url: str, key: str, timeout: float):
 def get_backend():
     """The configured backend (one client per process and configuration)."""
     return _backend(settings.MEILI_URL, settings.MEILI_MASTER_KEY, settings.HEALTH_CHECK_TIMEOUT_S)
+
+
+def check_search() -> None:
+    """/health: a real round trip to whichever engine answers searches."""
+    try:
+        get_backend().ping()
+    finally:
+        connection.close()  # health checks run on their own threads

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from musicapp.errors import Conflict
-from musicapp.pagination import KeysetPagination
+from musicapp.platform.errors import Conflict
+from musicapp.platform.pagination import KeysetPagination
 from musicapp.urls import handler400, handler403, handler404, handler500  # noqa: F401 - Django looks here
 from musicapp.urls import urlpatterns as project_urlpatterns
 

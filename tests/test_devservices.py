@@ -1,4 +1,4 @@
-"""The embedded default (musicapp.devservices): real PostgreSQL and Redis under a data folder,
+"""The embedded default (musicapp.dev.devservices): real PostgreSQL and Redis under a data folder,
 shared by concurrent commands, and stopped when the last one ends, also on SIGTERM and Ctrl-C."""
 
 import json
@@ -46,7 +46,7 @@ def clean_env(**extra) -> dict:
 
 
 def supervisor(data_dir: Path, *args: str, exclusive: str | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "musicapp.devservices", "--data-dir", str(data_dir)]
+    cmd = [sys.executable, "-m", "musicapp.dev.devservices", "--data-dir", str(data_dir)]
     if exclusive:
         cmd += ["--exclusive", exclusive]
     return [*cmd, "--", sys.executable, "-c", PROBE, str(data_dir), *args]
@@ -111,7 +111,7 @@ def test_data_is_kept_across_runs(data_dir):
 
 
 def test_exit_code_of_the_command_is_passed_on(data_dir):
-    cmd = [sys.executable, "-m", "musicapp.devservices", "--data-dir", str(data_dir), "--", "sh", "-c", "exit 3"]
+    cmd = [sys.executable, "-m", "musicapp.dev.devservices", "--data-dir", str(data_dir), "--", "sh", "-c", "exit 3"]
     assert subprocess.run(cmd, cwd=settings.BASE_DIR, env=clean_env(), timeout=120).returncode == 3
 
 

@@ -5,7 +5,7 @@ import accounts.models
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import musicapp.ids
+import musicapp.platform.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -33,9 +33,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -86,9 +86,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -120,9 +120,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -150,9 +150,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,

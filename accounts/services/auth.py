@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from accounts.models import EmailCode, Login, User
 from accounts.tokens import INVALID_REFRESH, TokenPair, issue_pair, matches_password, read_refresh
-from musicapp.errors import InvalidInput, NotAllowed, Unauthorized
-from musicapp.mail import send_templated_on_commit
+from musicapp.adapters.mail import send_templated_on_commit
+from musicapp.platform.errors import InvalidInput, NotAllowed, Unauthorized
 
 INVALID_CODE = "The code is invalid or has expired. Ask for a new one."
 UNVERIFIED = "Your email address is not verified yet. Enter the code we emailed you, or ask for a new one."

@@ -9,8 +9,8 @@ from django.db import transaction
 from accounts.equalizer import CUSTOM, PRESETS
 from accounts.models import AVATAR_SIDE_PX, EmailCode, User, UserSettings
 from accounts.services.auth import email_code_issue, logins_revoke_all
-from musicapp import media
-from musicapp.errors import InvalidInput
+from musicapp.adapters import media
+from musicapp.platform.errors import InvalidInput
 
 
 def me_cache_key(user_id: str) -> str:

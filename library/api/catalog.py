@@ -17,9 +17,9 @@ from library.serializers import (
     SongFilterInput,
     SongSerializer,
 )
-from musicapp.errors import NotFound
-from musicapp.pagination import KeysetPagination
-from musicapp.responses import envelope_schema
+from musicapp.platform.errors import NotFound
+from musicapp.platform.pagination import KeysetPagination
+from musicapp.platform.responses import envelope_schema
 
 
 class CatalogView(APIView):

@@ -13,9 +13,9 @@ from library.api.catalog import CatalogView
 from library.models import Album, LikedSong, Play, PopularSong, Recommendation
 from library.serializers import AlbumSerializer, PlayInput, PlaySerializer, SongSerializer
 from library.services import listening as services
-from musicapp import scoped_cache
-from musicapp.pagination import KeysetPagination, parse_limit
-from musicapp.responses import envelope_schema, ok
+from musicapp.platform import scoped_cache
+from musicapp.platform.pagination import KeysetPagination, parse_limit
+from musicapp.platform.responses import envelope_schema, ok
 
 MESSAGE = envelope_schema("LibraryMessage", message=serializers.CharField())
 SONGS = envelope_schema("SongsResponse", songs=SongSerializer(many=True))

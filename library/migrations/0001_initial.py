@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import musicapp.ids
+import musicapp.platform.ids
 from django.db import migrations, models
 
 
@@ -18,9 +18,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -41,9 +41,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -68,9 +68,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -114,9 +114,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -171,9 +171,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,

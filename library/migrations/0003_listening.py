@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import musicapp.ids
+import musicapp.platform.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -41,9 +41,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -78,9 +78,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -115,9 +115,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -192,9 +192,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,

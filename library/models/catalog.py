@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from library.querysets import AlbumQuerySet, ArtistQuerySet, SongQuerySet
-from musicapp.models import BaseModel
+from musicapp.platform.models import BaseModel
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1db954.")
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from library.models.catalog import Album, Song
 from library.querysets import LikedQuerySet, PlayQuerySet, RecommendationQuerySet
-from musicapp.models import BaseModel
+from musicapp.platform.models import BaseModel
 
 
 class LikedSong(BaseModel):

@@ -12,8 +12,8 @@ from library import lrc
 from library.audio import CheckedAudio
 from library.cache import catalog_changed
 from library.models import Album, Artist, Lyrics, Song
-from musicapp import media
-from musicapp.errors import InvalidInput
+from musicapp.adapters import media
+from musicapp.platform.errors import InvalidInput
 
 COVER_STORE_PX = 600  # local covers are kept as 600 px squares (shown at 300, sharp on 2x screens)
 

@@ -12,8 +12,8 @@ from accounts.models import User, UserSettings
 from library import recommend
 from library.contexts import check_context
 from library.models import Album, LikedAlbum, LikedSong, Play, Recommendation, Song
-from musicapp import scoped_cache
-from musicapp.errors import InvalidInput, NotFound
+from musicapp.platform import scoped_cache
+from musicapp.platform.errors import InvalidInput, NotFound
 
 # Scopes of the per-user cache that each kind of write makes stale.
 LIKES_CHANGE = ("library", "recommendations")

@@ -9,7 +9,7 @@ from library.audio import check_audio
 from library.models import Song
 from library.serializers import SongSerializer
 from library.services import song_save
-from musicapp import media
+from musicapp.adapters import media
 from tests.factories import AlbumFactory
 from tests.support.media import image_bytes, wav_bytes
 from tests.support.servers import fake_http_service

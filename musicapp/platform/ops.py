@@ -4,79 +4,21 @@ from __future__ import annotations
 
 import hmac
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_prometheus.exports import ExportToDjangoView
-from django_redis import get_redis_connection
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 
-from musicapp import metrics
-from musicapp.errors import envelope
-from musicapp.net import client_ip
-from search.backends import get_backend
+from musicapp.platform.errors import envelope
+from musicapp.platform.health import run_checks
+from musicapp.platform.net import client_ip
 
 logger = logging.getLogger(__name__)
-
-
-def check_database() -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    finally:
-        # Checks run on executor threads: hand the connection back to the pool, not keep it per thread.
-        connection.close()
-
-
-def check_redis() -> None:
-    get_redis_connection("default").ping()
-
-
-def check_search() -> None:
-    try:
-        get_backend().ping()
-    finally:
-        connection.close()
-
-
-CHECKS = {"database": check_database, "redis": check_redis, "search": check_search}
-_executor = ThreadPoolExecutor(max_workers=6, thread_name_prefix="health")
-
-
-def _timed(check) -> float:
-    start = time.perf_counter()
-    check()
-    return round((time.perf_counter() - start) * 1000, 2)
-
-
-def run_checks() -> tuple[dict[str, bool], dict[str, float]]:
-    """All checks at once, each bounded by HEALTH_CHECK_TIMEOUT_S, so a dead dependency
-    makes /health answer "degraded" in about that time instead of hanging."""
-    futures = {name: _executor.submit(_timed, check) for name, check in CHECKS.items()}
-    ok, latency = {}, {}
-    deadline = time.monotonic() + settings.HEALTH_CHECK_TIMEOUT_S
-    for name, future in futures.items():
-        try:
-            latency[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
-            ok[name] = True
-        except FutureTimeout:
-            ok[name], latency[name] = False, settings.HEALTH_CHECK_TIMEOUT_S * 1000
-            logger.warning("health check %s timed out", name)
-        except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "degraded"
-            ok[name], latency[name] = False, None
-            logger.warning("health check %s failed: %r", name, exc)
-        metrics.health_check_up.labels(check=name).set(1 if ok[name] else 0)
-        if not ok[name]:
-            metrics.health_check_failures.labels(check=name).inc()
-    return ok, latency
 
 
 def operator_view(view):

@@ -2,7 +2,7 @@
 
 With CLOUDINARY_URL set, files go to Cloudinary through its official SDK and URLs carry
 Cloudinary's transformations; otherwise they are kept on the local disk under MEDIA_ROOT
-and served by musicapp.serve. A stored file is known by a key that says where it lives:
+and served by musicapp.platform.serve. A stored file is known by a key that says where it lives:
 
     "local:<path under MEDIA_ROOT>"     "cloudinary:<resource type>:<public id>"
 
@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from musicapp.errors import InvalidInput, TooLarge
+from musicapp.platform.errors import InvalidInput, TooLarge
 
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 

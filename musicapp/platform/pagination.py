@@ -20,7 +20,7 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from musicapp.errors import InvalidInput
+from musicapp.platform.errors import InvalidInput
 
 
 def encode_cursor(values: list) -> str:

@@ -10,8 +10,8 @@ from django.conf import settings
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
-from musicapp import metrics
-from musicapp.errors import RateLimited
+from musicapp.platform import metrics
+from musicapp.platform.errors import RateLimited
 
 
 def enforce(request, *, group: str, value: str, rate: str) -> None:
@@ -35,7 +35,7 @@ class ApiRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         # "user_or_ip": request.user is the user JWT authentication found (DRF sets it on the
-        # Django request), and the IP is RATELIMIT_IP_META_KEY's, i.e. musicapp.net.client_ip.
+        # Django request), and the IP is RATELIMIT_IP_META_KEY's, i.e. musicapp.platform.net.client_ip.
         usage = get_usage(request._request, group=self.group, key="user_or_ip", rate=self.get_rate(), increment=True)
         if usage is None:  # RATELIMIT_ENABLE=false
             return True

@@ -1,4 +1,4 @@
-"""Every error the app can produce, rendered as the envelope of musicapp.errors:
+"""Every error the app can produce, rendered as the envelope of musicapp.platform.errors:
 DRF's EXCEPTION_HANDLER and Django's handler400/403/404/500 and CSRF failure view."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from musicapp.errors import DependencyDown, DomainError, NotAllowed, RateLimited, TooLarge, envelope
+from musicapp.platform.errors import DependencyDown, DomainError, NotAllowed, RateLimited, TooLarge, envelope
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
     {"success": false, "message": "<human text>", "errors": {"<field>": ["<text>", ...]}}
 
 Services raise DomainError subclasses (code + HTTP status, like zulip's JsonableError);
-musicapp.handlers renders them, and every other error, in that shape.
+musicapp.platform.handlers renders them, and every other error, in that shape.
 """
 
 from __future__ import annotations

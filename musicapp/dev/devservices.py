@@ -1,6 +1,6 @@
 """The embedded default: a real PostgreSQL and Redis for a machine that has neither.
 
-    python -m musicapp.devservices [--data-dir .devdata] [--exclusive NAME] -- COMMAND ...
+    python -m musicapp.dev.devservices [--data-dir .devdata] [--exclusive NAME] -- COMMAND ...
 
 Runs COMMAND with DATABASE_URL and REDIS_URL pointing at services kept under the data
 folder, starting them first if they are not running yet. When DATABASE_URL / REDIS_URL

@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
-from musicapp.ids import ObjectIdField
+from musicapp.platform.ids import ObjectIdField
 
 
 class BaseModel(models.Model):

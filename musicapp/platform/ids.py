@@ -47,7 +47,7 @@ class ObjectIdField(models.CharField):
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
-        return name, "musicapp.ids.ObjectIdField", args, kwargs
+        return name, "musicapp.platform.ids.ObjectIdField", args, kwargs
 
     def to_python(self, value):
         value = super().to_python(value)
