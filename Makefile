@@ -19,15 +19,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 # Migrate, collect static files, make the local staff login, load the demo catalog if the
-# database has none, then serve REST + WebSockets + admin from one ASGI server (uvicorn) on one
-# origin. (granian's ASGI mode drops the close codes Channels consumers send: docs/PERFORMANCE.md.)
+# database has none, then run Procfile.dev with honcho: REST + WebSockets + admin from one ASGI
+# server (uvicorn) on one origin, and a job worker (mail, schedules). Ctrl-C or SIGTERM stops both.
+# (granian's ASGI mode drops the close codes Channels consumers send: docs/PERFORMANCE.md.)
 run: $(VENV)/.installed
 	$(DEV) --exclusive run -- sh -c '\
 	  $(PY) manage.py migrate --noinput && \
 	  $(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	  $(PY) manage.py dev_setup && \
-	  exec $(VENV)/bin/uvicorn musicapp.asgi:application --host 127.0.0.1 --port $(PORT) \
-	    --workers $(WEB_CONCURRENCY) --lifespan off --timeout-graceful-shutdown 10 --log-level warning'
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" WEB_CONCURRENCY=$(WEB_CONCURRENCY) \
+	    exec $(VENV)/bin/honcho start --no-colour --env /dev/null --procfile Procfile.dev --port $(PORT)'
 
 # Browser tests drive Debian's chromium; install it where we can (root with apt-get). Elsewhere
 # the browser tests are skipped, saying why, and the rest of the suite runs.

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -13,6 +14,32 @@ def _clean_redis():
     redis.flushdb()
     yield
     redis.flushdb()
+
+
+JOB_TABLES = "procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers, procrastinate_workers"
+
+
+def _empty_unmanaged_tables() -> None:
+    # The flush after a transactional test empties Django-managed tables only. A job that test
+    # committed would wait for the next test's worker, and the popular-songs view would keep
+    # rows of songs that are gone.
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {JOB_TABLES} CASCADE")
+        cursor.execute("REFRESH MATERIALIZED VIEW library_popular_song")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _unmanaged_tables_empty_at_start(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _empty_unmanaged_tables()
+
+
+@pytest.fixture(autouse=True)
+def _unmanaged_tables_emptied_after_committing_tests(request):
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        _empty_unmanaged_tables()
 
 
 @pytest.fixture

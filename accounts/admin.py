@@ -67,7 +67,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Send a new verification code")
     def resend_code(self, request, queryset):
-        sent = sum(
-            services.user_resend_code(user=user) for user in queryset.filter(is_email_verified=False, is_active=True)
-        )
-        self.message_user(request, f"Sent {sent} code(s).", messages.SUCCESS)
+        users = list(queryset.filter(is_email_verified=False, is_active=True))
+        for user in users:
+            services.user_resend_code(user=user)
+        self.message_user(request, f"Queued {len(users)} code(s) for the mail worker.", messages.SUCCESS)

@@ -144,3 +144,30 @@ def compute_for(user_ids: list[str]) -> int:
         cursor.execute("DELETE FROM library_recommendation WHERE user_id = ANY(%s::bpchar[])", [list(user_ids)])
         cursor.execute(SQL, params)
         return cursor.rowcount
+
+
+# Users whose taste moved since their recommendations were made: a public play, or a like,
+# newer than their newest recommendation. Only activity since `since` is looked at (the plays
+# through the partial index on played_at), so the nightly run costs what a day brought.
+CHANGED_SQL = """
+WITH activity AS (
+    SELECT user_id, max(played_at) AS at FROM library_play
+    WHERE played_at >= %(since)s AND NOT is_private GROUP BY user_id
+    UNION ALL
+    SELECT user_id, max(created_at) FROM library_likedsong WHERE created_at >= %(since)s GROUP BY user_id
+    UNION ALL
+    SELECT user_id, max(created_at) FROM library_likedalbum WHERE created_at >= %(since)s GROUP BY user_id
+)
+SELECT a.user_id FROM activity a JOIN accounts_user u ON u.id = a.user_id AND u.is_active
+GROUP BY a.user_id
+HAVING max(a.at) > coalesce(
+    (SELECT max(r.generated_at) FROM library_recommendation r WHERE r.user_id = a.user_id), '-infinity'
+)
+ORDER BY a.user_id
+"""
+
+
+def users_with_new_activity(since) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(CHANGED_SQL, {"since": since})
+        return [row[0] for row in cursor.fetchall()]

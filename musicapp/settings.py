@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "procrastinate.contrib.django",
     "musicapp",
     "accounts",
     "library",
@@ -284,10 +285,37 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+# A mail server that accepts the connection and never answers must not hold a worker forever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT_S", default=20.0)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Music <no-reply@localhost>")
-# Mail (and the flows that must not be timed) run on a background thread after the response;
-# inline in tests.
-BACKGROUND_ASYNC = env.bool("BACKGROUND_ASYNC", default=not TESTING)
+
+# --- Background jobs (procrastinate, in PostgreSQL; musicapp.platform.jobs) -------------------
+PROCRASTINATE_IMPORT_PATHS = ["musicapp.platform.tasks", "musicapp.adapters.mail"]  # plus every app's tasks.py
+JOBS_STALLED_AFTER_S = env.float("JOBS_STALLED_AFTER_S", default=30.0)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "concurrency": env.int("JOBS_CONCURRENCY", default=2),
+    # Done jobs leave the table at once (their arguments may hold an email address); failed
+    # ones stay for staff to see and retry in the admin.
+    "delete_jobs": "successful",
+    "update_heartbeat_interval": env.float("JOBS_HEARTBEAT_S", default=10.0),
+    "stalled_worker_timeout": JOBS_STALLED_AFTER_S,
+    "shutdown_graceful_timeout": env.float("JOBS_SHUTDOWN_GRACE_S", default=20.0),
+}
+# Cron lines (UTC; a 6th field counts seconds). Each runs once per tick however many workers run.
+JOB_SCHEDULES = {
+    name: env(f"CRON_{name.upper()}", default=default)
+    for name, default in {
+        "refresh_popular": "7 * * * *",  # hourly
+        "compute_recommendations": "30 3 * * *",  # nightly, for users with new plays or likes
+        "cleanup_accounts": "15 4 * * *",  # expired email codes and logins
+        "cleanup_media": "45 4 * * *",  # orphaned files of the local media store
+        "retry_stalled_jobs": "* * * * *",  # jobs of workers that stopped beating
+        "prune_old_jobs": "0 5 * * *",  # failed jobs older than JOBS_KEEP_FAILED_DAYS
+    }.items()
+}
+JOBS_KEEP_FAILED_DAYS = env.int("JOBS_KEEP_FAILED_DAYS", default=30)
+MEDIA_ORPHAN_GRACE_HOURS = env.int("MEDIA_ORPHAN_GRACE_HOURS", default=24)
+RECOMMENDATIONS_LOOKBACK_DAYS = env.int("RECOMMENDATIONS_LOOKBACK_DAYS", default=7)
 
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -327,5 +355,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per queued job and per run is noise; a failing or retried job still logs.
+        "procrastinate": {"level": env("JOBS_LOG_LEVEL", default="WARNING")},
+    },
 }

@@ -103,6 +103,32 @@ def test_command_gets_both_services_and_nothing_is_left_behind(data_dir):
     assert json.loads((data_dir / "services.json").read_text())["clients"] == []
 
 
+def test_own_servers_are_used_as_they_are_and_the_command_still_gets_a_local_secret_key(tmp_path):
+    probe = """import os; print(os.environ["SECRET_KEY"] == open(os.path.join(os.environ["D"], "secret_key")).read())"""
+    env = clean_env(DATABASE_URL="postgres://me@127.0.0.1:1/mine", REDIS_URL="redis://127.0.0.1:1/0", D=str(tmp_path))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "musicapp.dev.devservices",
+            "--data-dir",
+            str(tmp_path),
+            "--",
+            sys.executable,
+            "-c",
+            probe,
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+    assert not (tmp_path / "services.json").exists()  # nothing was started for it
+
+
 def test_data_is_kept_across_runs(data_dir):
     run(data_dir, "a")
     info = run(data_dir, "b")

@@ -2,10 +2,14 @@
 
 from accounts.services.auth import (
     email_code_issue,
+    email_code_request,
     email_code_resend,
+    email_code_resend_request,
+    email_code_send,
     email_verify,
     logins_revoke_all,
     password_forgot,
+    password_forgot_request,
     password_reset,
     tokens_refresh,
     user_login,
@@ -25,11 +29,15 @@ from accounts.services.profile import (
 
 __all__ = [
     "email_code_issue",
+    "email_code_request",
     "email_code_resend",
+    "email_code_resend_request",
+    "email_code_send",
     "email_verify",
     "logins_revoke_all",
     "me_cache_key",
     "password_forgot",
+    "password_forgot_request",
     "password_reset",
     "tokens_refresh",
     "user_deactivate",

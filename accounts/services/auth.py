@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from accounts.models import EmailCode, Login, User
 from accounts.tokens import INVALID_REFRESH, TokenPair, issue_pair, matches_password, read_refresh
-from musicapp.adapters.mail import send_templated_on_commit
+from musicapp.adapters.mail import send_templated
 from musicapp.platform.errors import InvalidInput, NotAllowed, Unauthorized
+from musicapp.platform.jobs import enqueue
 
 INVALID_CODE = "The code is invalid or has expired. Ask for a new one."
 UNVERIFIED = "Your email address is not verified yet. Enter the code we emailed you, or ask for a new one."
@@ -58,7 +59,10 @@ def _check_password_rules(password: str, user: User) -> None:
 
 
 def email_code_issue(*, user: User, purpose: str, ignore_cooldown: bool = False) -> bool:
-    """Email a new 6-digit code, killing the previous one; False if still in the resend cooldown."""
+    """Make a new 6-digit code, killing the previous one, and email it now; False (and nothing
+    sent) inside the resend cooldown. Runs in a job (email_code_request): the code exists in
+    plain only in the mail, never in a queued job's arguments. Call inside a transaction, so a
+    mail that fails to go leaves no code behind and the job's retry sends a new one."""
     now = timezone.now()
     codes = EmailCode.objects.for_purpose(user, purpose)
     last = codes.order_by("-created_at").first()
@@ -70,13 +74,27 @@ def email_code_issue(*, user: User, purpose: str, ignore_cooldown: bool = False)
     record.code_hash = _code_hash(record.pk, purpose, code)
     record.save()
     subject, intro = CODE_INTROS[purpose]
-    send_templated_on_commit(
+    send_templated(
         to=user.email,
         subject=subject,
         template="accounts/email/code",
         context={"name": user.name, "code": code, "intro": intro, "ttl_minutes": settings.OTP_TTL_MINUTES},
     )
     return True
+
+
+def email_code_request(*, user: User, purpose: str, ignore_cooldown: bool = False) -> None:
+    """Queue the job that makes and emails a code (in the caller's transaction)."""
+    enqueue("accounts.send_email_code", user_id=user.pk, purpose=purpose, ignore_cooldown=ignore_cooldown)
+
+
+def email_code_send(*, user_id: str, purpose: str, ignore_cooldown: bool = False) -> bool:
+    """The job: email the user a code, if the account still wants one when the job runs."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or (purpose == EmailCode.Purpose.VERIFY and user.is_email_verified):
+            return False
+        return email_code_issue(user=user, purpose=purpose, ignore_cooldown=ignore_cooldown)
 
 
 def _email_code_use(*, user: User | None, purpose: str, code: str) -> bool:
@@ -103,12 +121,17 @@ def _wrong_code() -> InvalidInput:
     return InvalidInput(INVALID_CODE, code="code_invalid", errors={"otp": [INVALID_CODE]})
 
 
+def email_code_resend_request(*, email: str) -> None:
+    """Queue the resend. The lookup happens in the job: a known address and an unknown one
+    cost the request the same (one queued row), so its timing cannot tell them apart."""
+    enqueue("accounts.resend_verification", email=normalize_email(email))
+
+
 def email_code_resend(*, email: str) -> None:
-    """Send a new verification code to an unverified account; silently nothing otherwise."""
+    """The job: a new verification code for an unverified account; silently nothing otherwise."""
     user = User.objects.filter(email=normalize_email(email), is_active=True, is_email_verified=False).first()
     if user is not None:
-        with transaction.atomic():
-            email_code_issue(user=user, purpose=EmailCode.Purpose.VERIFY)
+        email_code_send(user_id=user.pk, purpose=EmailCode.Purpose.VERIFY)
 
 
 # --- sign-up and sign-in ------------------------------------------------------------------
@@ -136,10 +159,11 @@ def user_register(*, email: str, password: str, name: str) -> User:
             except IntegrityError:  # a concurrent sign-up with the same address won the race
                 existing = User.objects.select_for_update().get(email=email)
             else:
-                email_code_issue(user=candidate, purpose=EmailCode.Purpose.VERIFY)
+                email_code_request(user=candidate, purpose=EmailCode.Purpose.VERIFY)
                 return candidate
         if existing.is_email_verified or not existing.is_active:
-            send_templated_on_commit(
+            enqueue(
+                "mail.send_templated",
                 to=email,
                 subject="You already have an account",
                 template="accounts/email/already_registered",
@@ -148,7 +172,9 @@ def user_register(*, email: str, password: str, name: str) -> User:
             return User(email=email, name=name)
         existing.name, existing.password = name, candidate.password
         existing.save(update_fields=["name", "password", "updated_at"])
-        email_code_issue(user=existing, purpose=EmailCode.Purpose.VERIFY, ignore_cooldown=True)
+        # The previous registrant's code dies now, not when the job runs.
+        EmailCode.objects.for_purpose(existing, EmailCode.Purpose.VERIFY).delete()
+        email_code_request(user=existing, purpose=EmailCode.Purpose.VERIFY, ignore_cooldown=True)
         return existing
 
 
@@ -245,12 +271,16 @@ def user_logout(*, user: User, refresh_token: str) -> None:
 # --- password reset -----------------------------------------------------------------------
 
 
+def password_forgot_request(*, email: str) -> None:
+    """Queue the reset mail; the lookup happens in the job (timing, as in email_code_resend_request)."""
+    enqueue("accounts.send_password_reset", email=normalize_email(email))
+
+
 def password_forgot(*, email: str) -> None:
-    """Email a reset code if the address has an active account; silently nothing otherwise."""
+    """The job: email a reset code if the address has an active account; silently nothing otherwise."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None:
-        with transaction.atomic():
-            email_code_issue(user=user, purpose=EmailCode.Purpose.RESET)
+        email_code_send(user_id=user.pk, purpose=EmailCode.Purpose.RESET)
 
 
 def password_reset(*, email: str, code: str, password: str) -> None:

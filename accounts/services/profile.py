@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.equalizer import CUSTOM, PRESETS
 from accounts.models import AVATAR_SIDE_PX, EmailCode, User, UserSettings
-from accounts.services.auth import email_code_issue, logins_revoke_all
+from accounts.services.auth import email_code_request, logins_revoke_all
 from musicapp.adapters import media
 from musicapp.platform.errors import InvalidInput
 
@@ -104,7 +104,6 @@ def user_deactivate(*, user: User) -> None:
         _drop_me_cache(user)
 
 
-def user_resend_code(*, user: User) -> bool:
+def user_resend_code(*, user: User) -> None:
     """Staff resend: a new verification code even inside the user's resend cooldown."""
-    with transaction.atomic():
-        return email_code_issue(user=user, purpose=EmailCode.Purpose.VERIFY, ignore_cooldown=True)
+    email_code_request(user=user, purpose=EmailCode.Purpose.VERIFY, ignore_cooldown=True)

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import EmailCode, Login, User
 from tests.factories import UserFactory
+from tests.support.jobs import run_pending_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,8 @@ def test_unticking_active_on_the_change_form_revokes_logins(staff_client, listen
 def test_resend_code_action_emails_a_new_code(staff_client, mailoutbox, django_capture_on_commit_callbacks):
     pending = UserFactory(is_email_verified=False)
     run_action(staff_client, "resend_code", [pending], django_capture_on_commit_callbacks)
+    assert not mailoutbox  # queued for the worker, not sent from the admin's request
+    assert run_pending_jobs() == ["accounts.send_email_code"]
     assert [m.to for m in mailoutbox] == [[pending.email]]
     assert EmailCode.objects.filter(user=pending).count() == 1
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -110,6 +110,16 @@ def recommendations_compute(*, user_ids: list[str]) -> int:
     for user_id in user_ids:
         scoped_cache.user_changed_on_commit(user_id, "recommendations")
     return written
+
+
+def recommendations_refresh_changed(*, since: datetime, batch_size: int = 200) -> tuple[int, int]:
+    """Recompute only for users with new public plays or likes since their last recommendations
+    (looking at activity since `since`). Returns (users, rows written)."""
+    user_ids = recommend.users_with_new_activity(since)
+    written = 0
+    for start in range(0, len(user_ids), batch_size):
+        written += recommendations_compute(user_ids=user_ids[start : start + batch_size])
+    return len(user_ids), written
 
 
 def recommendations_ensure(*, user: User) -> None:

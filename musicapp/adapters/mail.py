@@ -1,26 +1,29 @@
-"""Outgoing mail: rendered from templates (text + HTML), sent after the transaction commits,
-off the request thread (musicapp.background)."""
+"""Outgoing mail, rendered from templates (a text and an HTML part) and sent by EMAIL_BACKEND
+(SMTP, the console, a file folder, or locmem in tests).
 
-import logging
+Mail always leaves from a background job: enqueue `send_templated_mail` inside the write's
+transaction, or send from a job that makes what the mail carries (accounts' code jobs).
+A failure to send raises, so the job is retried with backoff instead of the mail being lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 
-from musicapp.background import run_in_background
-
-logger = logging.getLogger(__name__)
+from musicapp.platform.jobs import job
 
 
-def _send(message: EmailMultiAlternatives) -> None:
-    try:
-        message.send()
-    except Exception:
-        logger.exception("could not send mail %r to %s", message.subject, message.to)
-
-
-def send_templated_on_commit(*, to: str, subject: str, template: str, context: dict) -> None:
-    """Render <template>.txt and <template>.html and send both parts once the transaction commits."""
+def send_templated(*, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
+    """Render <template>.txt and <template>.html and send both parts now."""
     message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to])
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    transaction.on_commit(lambda: run_in_background(_send, message))
+    message.send()
+
+
+@job(name="mail.send_templated")
+def send_templated_mail(*, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
+    """A mail whose content needs nothing secret (the context is stored with the queued job)."""
+    send_templated(to=to, subject=subject, template=template, context=context)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cloudinary.uploader
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Model
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from musicapp.platform.errors import InvalidInput, TooLarge
@@ -173,3 +176,39 @@ def delete_now(key: str) -> None:
 def delete_on_commit(key: str) -> None:
     """Remove a stored file once the transaction that stopped using it has committed."""
     transaction.on_commit(lambda: delete_now(key))
+
+
+# --- orphans ------------------------------------------------------------------------------
+# Apps say which of their columns hold media keys (in AppConfig.ready()), so the store can
+# tell which local files nothing points at any more without importing an app.
+
+_owners: list[tuple[type[Model], tuple[str, ...]]] = []
+
+
+def register_owner(model: type[Model], *fields: str) -> None:
+    _owners.append((model, fields))
+
+
+def keys_in_use() -> set[str]:
+    used: set[str] = set()
+    for model, fields in _owners:
+        for field in fields:
+            rows = model._default_manager.filter(**{f"{field}__startswith": "local:"}).values_list(field, flat=True)
+            used.update(rows.distinct())
+    return used
+
+
+def delete_orphans(*, older_than_hours: float) -> int:
+    """Delete local files no row points at. Only files older than the grace period: an upload
+    is stored before the row that points at it commits, and must not be taken meanwhile."""
+    root = Path(settings.MEDIA_ROOT)
+    if not root.is_dir():
+        return 0
+    used = keys_in_use()
+    cutoff = time.time() - older_than_hours * 3600
+    deleted = 0
+    for path in root.rglob("*"):
+        if path.is_file() and path.stat().st_mtime < cutoff and f"local:{path.relative_to(root)}" not in used:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

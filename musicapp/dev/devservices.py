@@ -308,17 +308,17 @@ def main(argv: list[str] | None = None) -> int:
         services = Services(
             data_dir, want_postgres="DATABASE_URL" not in os.environ, want_redis="REDIS_URL" not in os.environ
         )
+        # A local command: it keeps a local SECRET_KEY even when it talks to a developer's own
+        # PostgreSQL and Redis (production sets its own, and fails fast without one).
+        local = {} if "SECRET_KEY" in os.environ else {"SECRET_KEY": local_secret_key(data_dir)}
         if not (services.want_postgres or services.want_redis):
-            return run_command(command, dict(os.environ))
+            return run_command(command, {**os.environ, **local})
         # Until the child runs, SIGTERM must still unwind through `finally` and stop the servers.
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             env = services.join()
-            if "SECRET_KEY" not in os.environ:
-                env["SECRET_KEY"] = local_secret_key(data_dir)
-            shown = {k: v for k, v in env.items() if k != "SECRET_KEY"}
-            print("musicapp: embedded " + ", ".join(f"{k}={v}" for k, v in shown.items()), file=sys.stderr)
-            return run_command(command, {**os.environ, **env})
+            print("musicapp: embedded " + ", ".join(f"{k}={v}" for k, v in env.items()), file=sys.stderr)
+            return run_command(command, {**os.environ, **env, **local})
         except KeyboardInterrupt:
             return 130
         except ServiceError as exc:

@@ -92,16 +92,9 @@ def collect_static(static_root) -> None:
     )
 
 
-@contextlib.contextmanager
-def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = None):
-    """The app served as `make run` serves it (uvicorn), on the test database and Redis;
-    interface="wsgi" serves it with granian as the Procfile's `web` does.
-
-    Tests using it need committed data: mark them django_db(transaction=True).
-    """
+def process_env(**extra: str) -> dict:
+    """The environment of a server or worker process that shares this test's database and Redis."""
     import os
-    import sys
-    from pathlib import Path
     from urllib.parse import quote
 
     from django.conf import settings
@@ -110,8 +103,7 @@ def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = No
     db = connection.settings_dict
     host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
     database_url = f"postgres://{db['USER']}:{quote(db['PASSWORD'] or '')}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-    port = free_port()
-    process_env = {
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_CACHE_URL,
@@ -120,10 +112,53 @@ def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = No
         "LOG_LEVEL": "WARNING",
         "DB_POOL_MAX_SIZE": "4",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "STATIC_ROOT": str(static_root),
-        **(env or {}),
+        **extra,
     }
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def job_worker(env: dict | None = None, *, args: tuple[str, ...] = ()):
+    """A real job worker (`manage.py procrastinate worker`, as the Procfile's `worker`) on the
+    test database; yields its process. Tests using it need committed data (transaction=True)."""
+    import sys
+
+    from django.conf import settings
+
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "procrastinate", "worker", *args],
+        cwd=settings.BASE_DIR,
+        env=process_env(**(env or {})),
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = None):
+    """The app served as `make run` serves it (uvicorn), on the test database and Redis;
+    interface="wsgi" serves it with granian as the Procfile's `web` does.
+
+    Tests using it need committed data: mark them django_db(transaction=True).
+    """
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    port = free_port()
+    process_env_ = process_env(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", STATIC_ROOT=str(static_root), **(env or {}))
     if interface == "uvicorn":
         uvicorn = str(Path(sys.executable).parent / "uvicorn")
         cmd = [
@@ -145,7 +180,7 @@ def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = No
         args = f"--interface {interface} --host 127.0.0.1 --port {port} --workers 1 --workers-kill-timeout 5"
         args += f" --log-level warning --static-path-route /static --static-path-mount {static_root}"
         cmd = [str(Path(sys.executable).parent / "granian"), *args.split(), app]
-    proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=process_env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=process_env_, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -156,9 +191,4 @@ def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = No
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)

@@ -1,6 +1,9 @@
 import time
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User
@@ -13,9 +16,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=200)
         parser.add_argument("--user", action="append", default=[], help="only this user id (repeatable)")
+        parser.add_argument(
+            "--changed",
+            action="store_true",
+            help="only users with new plays or likes since their last recommendations (what the nightly job does)",
+        )
 
-    def handle(self, *args, batch_size, user, **options):
+    def handle(self, *args, batch_size, user, changed, **options):
         start, written, last = time.perf_counter(), 0, ""
+        if changed:
+            since = timezone.now() - timedelta(days=settings.RECOMMENDATIONS_LOOKBACK_DAYS)
+            users_done, written = listening.recommendations_refresh_changed(since=since, batch_size=batch_size)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{written} recommendations written for {users_done} user(s) with new plays or likes "
+                    f"in {time.perf_counter() - start:.1f} s."
+                )
+            )
+            return
         users = User.objects.filter(is_active=True).order_by("pk")
         if user:
             users = users.filter(pk__in=user)
