@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from library import recommend
 from library.models import LikedAlbum, LikedSong, Play, Recommendation
 from library.services import listening
 from tests.factories import AlbumFactory, SongFactory, UserFactory
@@ -131,3 +132,29 @@ def test_each_user_gets_their_own(songs, owner, stranger):
     played(stranger, songs[:3])
     auth_client(owner).get("/api/recommendations")
     assert not Recommendation.objects.filter(user=stranger).exists()
+
+
+def test_nightly_run_recomputes_only_users_whose_taste_moved(songs):
+    quiet, listener, liker, newcomer = UserFactory.create_batch(4)
+    for user in (quiet, listener, liker):
+        listening.recommendations_compute(user_ids=[user.pk])
+    Recommendation.objects.update(generated_at=timezone.now() - timedelta(days=1))
+    hour_ago = timezone.now() - timedelta(hours=1)  # (inside this test's transaction, SQL now() is its start)
+    played(quiet, songs[:1], days_ago=3)  # before its recommendations: nothing new
+    Play.objects.create(user=quiet, song=songs[1], play_duration=100, played_at=hour_ago, is_private=True)
+    Play.objects.create(user=listener, song=songs[0], play_duration=100, played_at=hour_ago)
+    LikedSong.objects.create(user=liker, song=songs[2], created_at=hour_ago)
+    Play.objects.create(user=newcomer, song=songs[0], play_duration=100, played_at=hour_ago)  # never had any
+    since = timezone.now() - timedelta(days=7)
+    assert set(recommend.users_with_new_activity(since)) == {listener.pk, liker.pk, newcomer.pk}
+    assert listening.recommendations_refresh_changed(since=since)[0] == 3
+    assert recommend.users_with_new_activity(since) == []  # up to date now
+    assert Recommendation.objects.filter(user=quiet, generated_at__gt=timezone.now() - timedelta(hours=1)).count() == 0
+
+
+def test_command_with_changed_does_what_the_nightly_job_does(songs):
+    listener = UserFactory()
+    played(listener, songs[:1], days_ago=0)
+    out = io.StringIO()
+    call_command("compute_recommendations", changed=True, stdout=out, stderr=io.StringIO())
+    assert "for 1 user(s)" in out.getvalue() and picks(listener)
