@@ -1,5 +1,9 @@
+"""Staff see and edit playlists here; every save and delete goes through playlists.services, so
+caches drop and live listeners hear of it exactly as when the owner makes the change."""
+
 from django.contrib import admin
 
+from playlists import services
 from playlists.models import Playlist, PlaylistCollaborator, PlaylistSong
 
 
@@ -16,9 +20,14 @@ class PlaylistSongInline(admin.TabularInline):
 
 
 class CollaboratorInline(admin.TabularInline):
+    """Add a collaborator with a new row, remove one by ticking delete (rows are not edited in place)."""
+
     model = PlaylistCollaborator
     raw_id_fields = ("user",)
     extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Playlist)
@@ -30,3 +39,22 @@ class PlaylistAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     readonly_fields = ("id", "song_count", "created_at", "updated_at")
     inlines = [CollaboratorInline, PlaylistSongInline]
+
+    def save_model(self, request, obj, form, change):
+        services.playlist_staff_save(playlist=obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PlaylistCollaborator:
+            return super().save_formset(request, form, formset, change)
+        for link in formset.save(commit=False):  # new rows only: existing ones are not editable
+            services.collaborator_staff_add(playlist_id=form.instance.pk, user_id=link.user_id)
+        for link in formset.deleted_objects:
+            services.collaborator_staff_remove(playlist_id=form.instance.pk, user_id=link.user_id)
+        return None
+
+    def delete_model(self, request, obj):
+        services.playlist_staff_delete(playlist_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for playlist_id in queryset.values_list("pk", flat=True):
+            services.playlist_staff_delete(playlist_id=playlist_id)

@@ -16,8 +16,7 @@ from playlists.models import Playlist
 
 @database_sync_to_async
 def _may_read(playlist_id: str, user) -> bool:
-    playlist = Playlist.objects.filter(pk=playlist_id).first()
-    return playlist is not None and services.can_read(playlist, user)
+    return Playlist.objects.visible_to(user).filter(pk=playlist_id).exists()
 
 
 class PlaylistConsumer(AsyncJsonWebsocketConsumer):

@@ -1,25 +1,40 @@
+"""Read vocabulary of playlists, and the one place the read and edit rules are written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def _collaborating(user):
+
+def _collaborating(user: User) -> Exists:
     from playlists.models import PlaylistCollaborator
 
     return Exists(PlaylistCollaborator.objects.filter(playlist=OuterRef("pk"), user=user))
 
 
 class PlaylistQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Public playlists, and the caller's own and collaborative ones."""
+    def visible_to(self, user: Any) -> PlaylistQuerySet:
+        """Who may read a playlist: anyone if public; its owner and collaborators if private."""
         if user is None or not user.is_authenticated:
             return self.filter(is_public=True)
         return self.filter(Q(is_public=True) | Q(owner=user) | _collaborating(user))
 
-    def of_member(self, user):
+    def editable_by(self, user: Any) -> PlaylistQuerySet:
+        """Who may change a playlist's songs: its owner, and its collaborators while it is collaborative."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(owner=user) | (Q(collaborative=True) & _collaborating(user)))
+
+    def of_member(self, user: User) -> PlaylistQuerySet:
         """Owned or collaborating on (the caller's list)."""
         return self.filter(Q(owner=user) | _collaborating(user))
 
-    def for_api(self):
+    def for_api(self) -> PlaylistQuerySet:
         """Everything the playlist JSON shows, in three queries for any number of playlists."""
         from playlists.models import PlaylistSong
 

@@ -7,6 +7,8 @@ is lost or duplicated. After commit, caches are dropped and listeners get the ne
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -25,26 +27,18 @@ def group_name(playlist_id: str) -> str:
     return f"playlist.{playlist_id}"
 
 
-# --- permissions --------------------------------------------------------------------------
+# --- permissions (the rules themselves are PlaylistQuerySet.visible_to / editable_by) ---------
 
 
-def is_collaborator(playlist: Playlist, user: User) -> bool:
-    return user.is_authenticated and PlaylistCollaborator.objects.filter(playlist=playlist, user=user).exists()
+def can_read(playlist: Playlist, user: Any) -> bool:
+    return Playlist.objects.visible_to(user).filter(pk=playlist.pk).exists()
 
 
-def can_read(playlist: Playlist, user: User) -> bool:
-    return (
-        playlist.is_public
-        or (user.is_authenticated and playlist.owner_id == user.pk)
-        or is_collaborator(playlist, user)
-    )
-
-
-def get_readable(playlist_id: str, user: User, *, lock: bool = False) -> Playlist:
+def get_readable(playlist_id: str, user: Any, *, lock: bool = False) -> Playlist:
     """The playlist if the user may read it; 404 otherwise, so strangers learn nothing."""
-    playlists = Playlist.objects.select_for_update() if lock else Playlist.objects
-    playlist = playlists.filter(pk=playlist_id).first()
-    if playlist is None or not can_read(playlist, user):
+    playlists = Playlist.objects.visible_to(user)
+    playlist = (playlists.select_for_update(of=("self",)) if lock else playlists).filter(pk=playlist_id).first()
+    if playlist is None:
         raise NotFound("No such playlist.")
     return playlist
 
@@ -55,11 +49,8 @@ def _check_owner(playlist: Playlist, user: User, action: str) -> None:
 
 
 def _check_song_editor(playlist: Playlist, user: User) -> None:
-    if playlist.owner_id == user.pk:
-        return
-    if playlist.collaborative and is_collaborator(playlist, user):
-        return
-    raise NotAllowed("Only the owner and, on a collaborative playlist, its collaborators can change its songs.")
+    if not Playlist.objects.editable_by(user).filter(pk=playlist.pk).exists():
+        raise NotAllowed("Only the owner and, on a collaborative playlist, its collaborators can change its songs.")
 
 
 # --- after a change -------------------------------------------------------------------------
@@ -135,15 +126,20 @@ def playlist_delete(*, playlist_id: str, user: User) -> None:
     with transaction.atomic():
         playlist = get_readable(playlist_id, user, lock=True)
         _check_owner(playlist, user, "delete it")
-        members, was_public, banner = _member_ids(playlist), playlist.is_public, playlist.banner
-        playlist.delete()
-        scoped_cache.changed_on_commit(f"playlist:{playlist_id}")
-        if was_public:
-            scoped_cache.changed_on_commit("public_playlists")
-        for user_id in members:
-            scoped_cache.user_changed_on_commit(user_id, "playlists")
-        media.delete_on_commit(banner)
-        realtime.send_on_commit(group_name(playlist_id), {"type": "playlist.deleted", "id": playlist_id})
+        _delete(playlist)
+
+
+def _delete(playlist: Playlist) -> None:
+    """Delete under the caller's row lock; after commit, caches drop and listeners are told."""
+    playlist_id, members, was_public, banner = playlist.pk, _member_ids(playlist), playlist.is_public, playlist.banner
+    playlist.delete()
+    scoped_cache.changed_on_commit(f"playlist:{playlist_id}")
+    if was_public:
+        scoped_cache.changed_on_commit("public_playlists")
+    for user_id in members:
+        scoped_cache.user_changed_on_commit(user_id, "playlists")
+    media.delete_on_commit(banner)
+    realtime.send_on_commit(group_name(playlist_id), {"type": "playlist.deleted", "id": playlist_id})
 
 
 def playlist_set_banner(*, playlist_id: str, user: User, upload) -> Playlist:
@@ -235,11 +231,15 @@ def collaborator_add(*, playlist_id: str, user: User, email: str) -> Playlist:
             raise NotFound("No account has that email address.")
         if invitee.pk == playlist.owner_id:
             raise InvalidInput("email: you own this playlist already.", errors={"email": ["You own it already."]})
-        PlaylistCollaborator.objects.bulk_create(
-            [PlaylistCollaborator(playlist=playlist, user=invitee)], ignore_conflicts=True
-        )
-        _changed(playlist)
+        _collaborator_link(playlist, invitee.pk)
     return playlist
+
+
+def _collaborator_link(playlist: Playlist, user_id: str) -> None:
+    PlaylistCollaborator.objects.bulk_create(
+        [PlaylistCollaborator(playlist=playlist, user_id=user_id)], ignore_conflicts=True
+    )
+    _changed(playlist)
 
 
 def collaborator_remove(*, playlist_id: str, user: User, collaborator_id: str) -> Playlist:
@@ -248,8 +248,49 @@ def collaborator_remove(*, playlist_id: str, user: User, collaborator_id: str) -
         playlist = get_readable(playlist_id, user, lock=True)
         if user.pk != playlist.owner_id and user.pk != collaborator_id:
             raise NotAllowed("Only the owner can remove other collaborators.")
-        deleted, _ = PlaylistCollaborator.objects.filter(playlist=playlist, user_id=collaborator_id).delete()
-        if not deleted:
+        if not _collaborator_unlink(playlist, collaborator_id):
             raise NotFound("That user is not a collaborator.")
-        _changed(playlist, members=[collaborator_id])
     return playlist
+
+
+def _collaborator_unlink(playlist: Playlist, user_id: str) -> bool:
+    deleted, _ = PlaylistCollaborator.objects.filter(playlist=playlist, user_id=user_id).delete()
+    if deleted:
+        _changed(playlist, members=[user_id])
+    return bool(deleted)
+
+
+# --- staff (the admin) ----------------------------------------------------------------------
+# Staff act with the admin's permissions instead of an owner's, and their changes have the same
+# after-effects as the owner's: caches drop, listeners hear of it, search will be told.
+
+
+def _locked(playlist_id: str) -> Playlist:
+    return Playlist.objects.select_for_update().get(pk=playlist_id)
+
+
+def playlist_staff_save(*, playlist: Playlist) -> Playlist:
+    """Create or edit a playlist as staff (name, visibility, owner...). Holds the row lock."""
+    with transaction.atomic():
+        before = None if playlist._state.adding else _locked(playlist.pk)
+        playlist.save()
+        if before is None:
+            _changed(playlist)
+        else:
+            _changed(playlist, was_public=before.is_public, members=_member_ids(before))
+    return playlist
+
+
+def playlist_staff_delete(*, playlist_id: str) -> None:
+    with transaction.atomic():
+        _delete(_locked(playlist_id))
+
+
+def collaborator_staff_add(*, playlist_id: str, user_id: str) -> None:
+    with transaction.atomic():
+        _collaborator_link(_locked(playlist_id), user_id)
+
+
+def collaborator_staff_remove(*, playlist_id: str, user_id: str) -> None:
+    with transaction.atomic():
+        _collaborator_unlink(_locked(playlist_id), user_id)

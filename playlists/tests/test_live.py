@@ -4,11 +4,13 @@ real client (the `websockets` library) listens while edits go through the HTTP A
 import json
 
 import pytest
+from django.urls import reverse
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from playlists.models import PlaylistCollaborator
+from playlists.models import Playlist, PlaylistCollaborator
 from tests.factories import PlaylistFactory, SongFactory, UserFactory
+from tests.support.admin import change_form_data
 from tests.support.auth import auth_client
 from tests.support.servers import app_server
 
@@ -92,6 +94,40 @@ def test_a_listener_who_may_no_longer_read_is_closed(server, shared):
     playlist, owner, collaborator = shared
     with connect(ws_url(server, playlist.pk, collaborator), open_timeout=10) as socket:
         http(server, owner, "DELETE", f"/api/playlist/{playlist.pk}/collaborators/{collaborator.pk}")
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    assert closed.value.rcvd.code == 4404
+
+
+# --- staff edits in the admin reach listeners at once --------------------------------------
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def admin_change(staff_client, playlist, **changes):
+    url = reverse("admin:playlists_playlist_change", args=[playlist.pk])
+    response = staff_client.post(url, change_form_data(staff_client, url, **changes))
+    assert response.status_code == 302
+
+
+def test_a_staff_rename_reaches_listeners(server, shared, staff_client):
+    playlist, owner, _ = shared
+    with connect(ws_url(server, playlist.pk, owner), open_timeout=10) as socket:
+        admin_change(staff_client, playlist, name="Renamed by staff")
+        frame = json.loads(socket.recv(timeout=10))
+    assert frame["type"] == "playlist:update" and frame["data"]["playlist"]["name"] == "Renamed by staff"
+
+
+def test_a_playlist_staff_make_private_closes_strangers_sockets(server, shared, staff_client):
+    playlist = shared[0]
+    Playlist.objects.filter(pk=playlist.pk).update(is_public=True)
+    playlist.refresh_from_db()
+    with connect(ws_url(server, playlist.pk, UserFactory()), open_timeout=10) as socket:
+        admin_change(staff_client, playlist, is_public=False)
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=10)
     assert closed.value.rcvd.code == 4404
