@@ -1,16 +1,40 @@
+"""Staff manage accounts here; every save goes through accounts.services (sign-outs, the cached
+/api/user/me), and settings are checked by the same rules as the API's."""
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
 from accounts.models import Login, User, UserSettings
 from accounts.serializers import SettingsSerializer
+from musicapp.platform.handlers import flatten_errors
+
+
+class UserSettingsForm(forms.ModelForm):
+    """The API's SettingsSerializer judges staff edits too: an equalizer the player cannot use
+    is refused here with the API's words, never saved to break the user's settings later."""
+
+    class Meta:
+        model = UserSettings
+        fields = SettingsSerializer.Meta.fields  # the same fields, in the same order, as the API
+
+    def clean(self):
+        cleaned = super().clean()
+        check = SettingsSerializer(data={k: v for k, v in cleaned.items() if k in self.changed_data}, partial=True)
+        if not check.is_valid():
+            for field, texts in flatten_errors(check.errors).items():
+                self.add_error(field.split(".")[0] if field.split(".")[0] in self.fields else None, texts)
+        else:
+            self.api_changes = check.validated_data
+        return cleaned
 
 
 class UserSettingsInline(admin.StackedInline):
     model = UserSettings
+    form = UserSettingsForm
     can_delete = False
     extra = 0
-    fields = SettingsSerializer.Meta.fields  # the same fields, in the same order, as the API
 
 
 class LoginInline(admin.TabularInline):
@@ -46,10 +70,16 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),)
 
     def save_model(self, request, obj, form, change):
-        # Deactivating here must revoke tokens too, like the action does.
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            services.user_deactivate(user=obj)
-        super().save_model(request, obj, form, change)
+        services.user_staff_save(user=obj, changed=form.changed_data)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not UserSettings:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # what the admin's history message lists; the service saves
+        for settings_form in formset.forms:
+            if settings_form.has_changed():
+                services.user_settings_update(user=form.instance, changes=settings_form.api_changes)
+        return None
 
     @admin.action(description="Mark email as verified")
     def verify_email(self, request, queryset):

@@ -1,7 +1,6 @@
 """The Auth and User sections of API.md: parse, rate-limit, call a service, render."""
 
 from django.conf import settings
-from django.core.cache import cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
@@ -21,6 +20,7 @@ from accounts.serializers import (
     UserSerializer,
     VerifyInput,
 )
+from musicapp.platform import scoped_cache
 from musicapp.platform.errors import TooLarge
 from musicapp.platform.net import client_ip
 from musicapp.platform.ratelimit import enforce
@@ -146,12 +146,12 @@ class ResetPasswordView(PublicView):
 class MeView(APIView):
     @extend_schema(tags=["user"], responses={200: USER})
     def get(self, request):
-        key = services.me_cache_key(request.user.pk)
-        user = cache.get(key)
-        if user is None:
-            user = UserSerializer(request.user).data
-            cache.set(key, user, ME_CACHE_SECONDS)
-        return ok(user=user)
+        user = request.user
+        return ok(
+            user=scoped_cache.cached_for_user(
+                user.pk, "me", "user", lambda: UserSerializer(user).data, ME_CACHE_SECONDS
+            )
+        )
 
     @extend_schema(tags=["user"], request=ProfileInput, responses={200: USER})
     def patch(self, request):

@@ -10,7 +10,6 @@ from django.db.models import Count
 
 from library import lrc, services
 from library.audio import check_audio
-from library.cache import catalog_changed
 from library.models import Album, Artist, Genre, Lyrics, Song
 from musicapp.adapters import media
 from musicapp.platform.errors import DomainError
@@ -143,6 +142,15 @@ class AlbumAdmin(CatalogAdmin):
     def save_model(self, request, obj, form, change):
         services.album_save(album=obj, cover=form.cleaned_data.get("cover_upload"))
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Song:
+            return super().save_formset(request, form, formset, change)
+        for song in formset.save(commit=False):  # track numbers, names, genres edited in the list
+            services.song_save(song=song)
+        if formset.deleted_objects:
+            services.catalog_delete(queryset=Song.objects.filter(pk__in=[s.pk for s in formset.deleted_objects]))
+        return None
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         album = form.instance
@@ -227,12 +235,11 @@ class SongAdmin(CatalogAdmin):
             lyrics.song = form.instance
             services.lyrics_save(lyrics=lyrics)
         for lyrics in formset.deleted_objects:
-            lyrics.delete()
-            catalog_changed()
+            services.lyrics_delete(lyrics=lyrics)
 
 
 @admin.register(Genre)
-class GenreAdmin(admin.ModelAdmin):
+class GenreAdmin(CatalogAdmin):
     """Songs show their genre's name, so any change retires the cached catalog."""
 
     list_display = ("name", "slug")
@@ -240,13 +247,4 @@ class GenreAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        catalog_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        catalog_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        catalog_changed()
+        services.genre_save(genre=obj)

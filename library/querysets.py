@@ -36,20 +36,32 @@ class SongQuerySet(models.QuerySet):
         return self.order_by(F("track_number").asc(nulls_last=True), "created_at", "id")
 
 
-class LikedQuerySet(models.QuerySet):
+class WithSongQuerySet(models.QuerySet):
+    """Rows that point at a song (a like, a play, a pick): the song comes with what its JSON shows."""
+
+    def with_song(self):
+        return self.select_related("song__album", "song__artist", "song__genre")
+
+
+class LikedQuerySet(WithSongQuerySet):
     def for_user(self, user):
         return self.filter(user=user).order_by("-created_at", "-id")
 
 
-class PlayQuerySet(models.QuerySet):
+class PlayQuerySet(WithSongQuerySet):
     def public(self):
         """Plays that count for popularity and recommendations (not from a private session)."""
         return self.filter(is_private=False)
 
     def history(self, user):
-        return self.filter(user=user).select_related("song__album", "song__artist", "song__genre")
+        return self.filter(user=user).with_song()
 
 
-class RecommendationQuerySet(models.QuerySet):
+class RecommendationQuerySet(WithSongQuerySet):
     def for_user(self, user):
         return self.filter(user=user).order_by("rank")
+
+
+class PopularSongQuerySet(WithSongQuerySet):
+    def ranked(self):
+        return self.order_by("-play_count", "-unique_listeners", "song_id")

@@ -17,13 +17,13 @@ from accounts.services.auth import (
     user_register,
 )
 from accounts.services.profile import (
-    me_cache_key,
     user_deactivate,
     user_mark_verified,
     user_resend_code,
     user_set_avatar,
     user_settings_get,
     user_settings_update,
+    user_staff_save,
     user_update_profile,
 )
 
@@ -35,7 +35,6 @@ __all__ = [
     "email_code_send",
     "email_verify",
     "logins_revoke_all",
-    "me_cache_key",
     "password_forgot",
     "password_forgot_request",
     "password_reset",
@@ -49,5 +48,6 @@ __all__ = [
     "user_set_avatar",
     "user_settings_get",
     "user_settings_update",
+    "user_staff_save",
     "user_update_profile",
 ]

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
 from accounts.equalizer import CUSTOM, PRESETS
 from accounts.models import AVATAR_SIDE_PX, EmailCode, User, UserSettings
 from accounts.services.auth import email_code_request, logins_revoke_all
 from musicapp.adapters import media
+from musicapp.platform import scoped_cache
 from musicapp.platform.errors import InvalidInput
 
 
-def me_cache_key(user_id: str) -> str:
-    return f"accounts:me:{user_id}"
-
-
 def _drop_me_cache(user: User) -> None:
-    key = me_cache_key(user.pk)
-    transaction.on_commit(lambda: cache.delete(key))
+    """What /api/user/me shows (cached per user) is stale once this transaction commits."""
+    scoped_cache.user_changed_on_commit(user.pk, "me")
 
 
 def user_update_profile(*, user: User, name: str | None = None, bio: str | None = None) -> User:
@@ -102,6 +100,17 @@ def user_deactivate(*, user: User) -> None:
         user.save(update_fields=["is_active", "updated_at"])
         logins_revoke_all(user=user, reason="deactivated")
         _drop_me_cache(user)
+
+
+def user_staff_save(*, user: User, changed: Collection[str]) -> User:
+    """Staff create or edit an account in the admin. Unticking "active" signs it out everywhere,
+    as the deactivate action does; what /api/user/me shows is fresh at once."""
+    with transaction.atomic():
+        user.save()
+        if "is_active" in changed and not user.is_active:
+            logins_revoke_all(user=user, reason="deactivated")
+        _drop_me_cache(user)
+    return user
 
 
 def user_resend_code(*, user: User) -> None:

@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from accounts.models import EmailCode, Login, User
 from tests.factories import UserFactory
+from tests.support.admin import change_form_data
+from tests.support.auth import auth_client
 from tests.support.jobs import run_pending_jobs
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +103,34 @@ def test_admin_is_for_staff_only(client, listener):
     client.force_login(listener)
     assert client.get(reverse("admin:accounts_user_changelist")).status_code == 302
     assert User.objects.count() == 1
+
+
+# --- staff edits reach API readers at once -------------------------------------------------
+
+
+def test_a_staff_rename_shows_in_me_at_once(staff_client, listener, django_capture_on_commit_callbacks):
+    client = auth_client(listener)
+    assert client.get("/api/user/me").json()["user"]["name"] == "Lena Listener"  # now cached
+    url = reverse("admin:accounts_user_change", args=[listener.pk])
+    data = change_form_data(staff_client, url, name="Lena Renamed")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_client.post(url, data).status_code == 302
+    assert client.get("/api/user/me").json()["user"]["name"] == "Lena Renamed"
+
+
+def test_staff_settings_edits_follow_the_apis_rules(staff_client, listener, django_capture_on_commit_callbacks):
+    client = auth_client(listener)
+    client.get("/api/user/settings")  # makes the row
+    url = reverse("admin:accounts_user_change", args=[listener.pk])
+    bad = change_form_data(staff_client, url, **{"settings-0-equalizer": '{"bands": [1, 2]}'})
+    response = staff_client.post(url, bad)
+    assert response.status_code == 200
+    assert "10 elements" in str(response.context["inline_admin_formsets"][0].formset.errors)
+    good = change_form_data(
+        staff_client, url, **{"settings-0-theme": "light", "settings-0-equalizer": '{"preset": "rock"}'}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_client.post(url, good).status_code == 302
+    settings = client.get("/api/user/settings").json()["settings"]
+    assert settings["theme"] == "light"
+    assert settings["equalizer"]["preset"] == "rock" and settings["equalizer"]["bands"][0] == 5.0

@@ -3,12 +3,11 @@
 import io
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from PIL import Image
 from rest_framework.test import APIClient
 
-from accounts.services import me_cache_key
+from musicapp.platform import scoped_cache
 from tests.support.auth import auth_client
 from tests.support.media import image_bytes, upload
 from tests.support.servers import fake_http_service
@@ -47,7 +46,8 @@ def test_me_is_one_query_and_cached(listener, django_assert_num_queries):
     client = auth_client(listener)
     with django_assert_num_queries(1):  # the token's user; the payload comes from Redis after the first call
         client.get("/api/user/me")
-    assert cache.get(me_cache_key(listener.pk))["email"] == listener.email
+    cached = scoped_cache.cached_for_user(listener.pk, "me", "user", lambda: None)
+    assert cached["email"] == listener.email
     with django_assert_num_queries(1):
         client.get("/api/user/me")
 

@@ -40,7 +40,7 @@ class LibraryView(APIView):
 
     @staticmethod
     def build(user) -> dict:
-        likes = LikedSong.objects.for_user(user).select_related("song__album", "song__artist", "song__genre")
+        likes = LikedSong.objects.for_user(user).with_song()
         albums = Album.objects.for_api().filter(likes__user=user).order_by("-likes__created_at", "-likes__id")
         return {
             "liked_songs": SongSerializer([like.song for like in likes], many=True).data,
@@ -116,12 +116,7 @@ class RecommendationsView(APIView):
         since = timezone.now() - timedelta(days=recommend.HISTORY_DAYS)
         liked = LikedSong.objects.filter(user=user, song=OuterRef("song"))
         played = Play.objects.filter(user=user, song=OuterRef("song"), played_at__gte=since)
-        picks = (
-            Recommendation.objects.for_user(user)
-            .exclude(Exists(liked))
-            .exclude(Exists(played))
-            .select_related("song__album", "song__artist", "song__genre")[:limit]
-        )
+        picks = Recommendation.objects.for_user(user).exclude(Exists(liked)).exclude(Exists(played)).with_song()[:limit]
         return SongSerializer([pick.song for pick in picks], many=True).data
 
 
@@ -133,7 +128,5 @@ class PopularSongsView(CatalogView):
 
     def payload(self, request) -> dict:
         limit = parse_limit(request.query_params.get("limit"))
-        rows = PopularSong.objects.select_related("song__album", "song__artist", "song__genre").order_by(
-            "-play_count", "-unique_listeners", "song_id"
-        )[:limit]
+        rows = PopularSong.objects.with_song().ranked()[:limit]
         return {"songs": SongSerializer([row.song for row in rows], many=True).data}

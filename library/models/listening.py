@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from library.models.catalog import Album, Song
-from library.querysets import LikedQuerySet, PlayQuerySet, RecommendationQuerySet
+from library.querysets import LikedQuerySet, PlayQuerySet, PopularSongQuerySet, RecommendationQuerySet
 from musicapp.platform.models import BaseModel
 
 
@@ -87,6 +87,8 @@ class PopularSong(models.Model):
     play_count = models.IntegerField()
     unique_listeners = models.IntegerField()
     avg_play_duration = models.FloatField()
+
+    objects = PopularSongQuerySet.as_manager()
 
     class Meta:
         managed = False

@@ -11,7 +11,7 @@ from django.db.models import Model, Q, QuerySet
 from library import lrc
 from library.audio import CheckedAudio
 from library.cache import catalog_changed
-from library.models import Album, Artist, Lyrics, Song
+from library.models import Album, Artist, Genre, Lyrics, Song
 from musicapp.adapters import media
 from musicapp.platform.errors import InvalidInput
 
@@ -99,11 +99,25 @@ def lyrics_save(*, lyrics: Lyrics) -> Lyrics:
     return lyrics
 
 
+def lyrics_delete(*, lyrics: Lyrics) -> None:
+    with transaction.atomic():
+        lyrics.delete()
+        catalog_changed()
+
+
+def genre_save(*, genre: Genre) -> Genre:
+    """Songs show their genre's name: every cached page that shows one goes."""
+    with transaction.atomic():
+        genre.save()
+        catalog_changed()
+    return genre
+
+
 def catalog_delete(*, queryset: QuerySet) -> int:
-    """Delete artists, albums or songs, and their files once nothing else uses them."""
+    """Delete artists, albums, songs or genres, and their files once nothing else uses them."""
     fields = [f for f in ("file", "image") if hasattr(queryset.model, f)]
     with transaction.atomic():
-        keys = {key for row in queryset.values_list(*fields) for key in row}
+        keys = {key for row in queryset.values_list(*fields) for key in row} if fields else set()
         deleted, _ = queryset.delete()
         _delete_unused_on_commit(keys)
         catalog_changed()

@@ -6,7 +6,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from library.models import Album, Lyrics, Song
-from tests.factories import AlbumFactory, ArtistFactory, GenreFactory, UserFactory
+from tests.factories import AlbumFactory, ArtistFactory, GenreFactory, SongFactory, UserFactory
+from tests.support.admin import change_form_data
 from tests.support.media import image_bytes, upload, wav_bytes
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +245,47 @@ def test_song_list_view_searches_and_filters(staff, django_capture_on_commit_cal
     assert staff.get(changelist, {"genre__id__exact": Song.objects.get().genre_id}).status_code == 200
     assert staff.get(reverse("admin:library_album_changelist"), {"q": "x"}).status_code == 200
     assert staff.get(reverse("admin:library_artist_changelist"), {"q": "x"}).status_code == 200
+
+
+# --- every staff edit reaches API readers at once (the cached responses are retired) -------
+
+
+def admin_save(staff, url, capture, **changes):
+    data = change_form_data(staff, url, **changes)
+    with capture(execute=True):
+        response = staff.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+
+
+def test_lyrics_edited_and_deleted_on_the_song_page_show_at_once(staff, client, django_capture_on_commit_callbacks):
+    song = SongFactory()
+    Lyrics.objects.create(song=song, plain="old words")
+    assert client.get(f"/api/song/{song.pk}/lyrics").json()["lyrics"]["plain"] == "old words"  # now cached
+    url = reverse("admin:library_song_change", args=[song.pk])
+    admin_save(staff, url, django_capture_on_commit_callbacks, **{"lyrics-0-plain": "new words"})
+    assert client.get(f"/api/song/{song.pk}/lyrics").json()["lyrics"]["plain"] == "new words"
+    admin_save(staff, url, django_capture_on_commit_callbacks, **{"lyrics-0-DELETE": "on"})
+    assert client.get(f"/api/song/{song.pk}/lyrics").status_code == 404
+
+
+def test_a_genre_renamed_shows_on_its_songs_at_once(staff, client, django_capture_on_commit_callbacks):
+    song = SongFactory(genre=GenreFactory(slug="indie", name="Indie"))
+    assert client.get(f"/api/song/{song.pk}").json()["song"]["genre"] == "Indie"
+    url = reverse("admin:library_genre_change", args=[song.genre.pk])
+    admin_save(staff, url, django_capture_on_commit_callbacks, name="Indie Rock")
+    assert client.get(f"/api/song/{song.pk}").json()["song"]["genre"] == "Indie Rock"
+
+
+def test_songs_edited_and_removed_in_the_album_page_list_show_at_once(
+    staff, client, django_capture_on_commit_callbacks
+):
+    album = AlbumFactory()
+    first, second = SongFactory(album=album, track_number=1), SongFactory(album=album, track_number=2)
+    assert [s["name"] for s in client.get(f"/api/album/{album.pk}").json()["album"]["songs"]] == [
+        first.name,
+        second.name,
+    ]
+    url = reverse("admin:library_album_change", args=[album.pk])
+    admin_save(staff, url, django_capture_on_commit_callbacks, **{"songs-0-name": "Renamed", "songs-1-DELETE": "on"})
+    assert [s["name"] for s in client.get(f"/api/album/{album.pk}").json()["album"]["songs"]] == ["Renamed"]
+    assert not Song.objects.filter(pk=second.pk).exists()

@@ -54,5 +54,7 @@ def user_changed_on_commit(user_id: str, *scopes: str) -> None:
     changed_on_commit(*(user_scope(user_id, scope) for scope in scopes))
 
 
-def cached_for_user(user_id: str, scope: str, variant: str, build: Callable[[], object]):
-    return cached(user_scope(user_id, scope), variant, build)
+def cached_for_user(
+    user_id: str, scope: str, variant: str, build: Callable[[], object], timeout: int = DEFAULT_TIMEOUT
+):
+    return cached(user_scope(user_id, scope), variant, build, timeout)

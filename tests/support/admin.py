@@ -19,11 +19,7 @@ def _form_values(form: BaseForm) -> dict[str, Any]:
             if value:
                 data[form.add_prefix(name)] = "on"
             continue
-        if isinstance(value, list | tuple):
-            value = [getattr(v, "pk", v) for v in value]
-        elif hasattr(value, "pk"):
-            value = value.pk
-        data[form.add_prefix(name)] = value
+        data[form.add_prefix(name)] = field.prepare_value(value)  # as the widget renders it (JSON, ids...)
     return data
 
 
