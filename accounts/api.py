@@ -25,6 +25,7 @@ from musicapp.platform.errors import TooLarge
 from musicapp.platform.net import client_ip
 from musicapp.platform.ratelimit import enforce
 from musicapp.platform.responses import envelope_schema, ok, validated
+from musicapp.platform.schema import ERROR
 
 ME_CACHE_SECONDS = 3600
 SENT_IF_EXISTS = "If that address has an account waiting for a code, we have sent one."
@@ -103,7 +104,7 @@ class ResendOtpView(PublicView):
         return ok(message=SENT_IF_EXISTS)
 
 
-@extend_schema(tags=["auth"], request=LoginInput, responses={200: SIGNED_IN})
+@extend_schema(tags=["auth"], request=LoginInput, responses={200: SIGNED_IN, 403: ERROR})
 class LoginView(PublicView):
     def post(self, request):
         data = validated(LoginInput, request)
@@ -118,7 +119,7 @@ class RefreshView(PublicView):
         return ok(access_token=tokens.access, refresh_token=tokens.refresh)
 
 
-@extend_schema(tags=["auth"], request=RefreshInput, responses={200: MESSAGE})
+@extend_schema(tags=["auth"], request=RefreshInput, responses={200: MESSAGE, 403: ERROR})
 class LogoutView(APIView):
     def post(self, request):
         services.user_logout(user=request.user, refresh_token=validated(RefreshInput, request)["refresh_token"])

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken, TokenError
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import Login, User
-from musicapp.platform.errors import Unauthorized
+from musicapp.platform.errors import TokenInvalid
 
 INVALID_REFRESH = "The refresh token is invalid or expired. Sign in again."
 
@@ -30,13 +30,13 @@ def issue_pair(user: User, login: Login) -> TokenPair:
 
 
 def read_refresh(raw: str) -> RefreshToken:
-    """A refresh token with a valid signature that has not expired, or Unauthorized."""
+    """A refresh token with a valid signature that has not expired, or TokenInvalid."""
     try:
         token = RefreshToken(raw)
     except TokenError as exc:
-        raise Unauthorized(INVALID_REFRESH, code="token_invalid") from exc
+        raise TokenInvalid(INVALID_REFRESH) from exc
     if "sid" not in token:
-        raise Unauthorized(INVALID_REFRESH, code="token_invalid")
+        raise TokenInvalid(INVALID_REFRESH)
     return token
 
 

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from musicapp.platform import scoped_cache
 from musicapp.platform.pagination import KeysetPagination
 from musicapp.platform.responses import envelope_schema, ok, validated
+from musicapp.platform.schema import ERROR
 from playlists import services
 from playlists.models import Playlist
 from playlists.serializers import (
@@ -84,12 +85,12 @@ class PlaylistView(APIView):
         services.get_readable(playlist_id, request.user)  # 404 for what the caller may not see
         return ok(playlist=detail(playlist_id))
 
-    @extend_schema(tags=["playlists"], request=PlaylistPatchInput, responses={200: PLAYLIST})
+    @extend_schema(tags=["playlists"], request=PlaylistPatchInput, responses={200: PLAYLIST, 403: ERROR})
     def patch(self, request, playlist_id):
         services.playlist_update(playlist_id=playlist_id, user=request.user, **validated(PlaylistPatchInput, request))
         return ok(playlist=fresh(playlist_id))
 
-    @extend_schema(tags=["playlists"], responses={200: MESSAGE})
+    @extend_schema(tags=["playlists"], responses={200: MESSAGE, 403: ERROR})
     def delete(self, request, playlist_id):
         services.playlist_delete(playlist_id=playlist_id, user=request.user)
         return ok(message="Playlist deleted.")
@@ -98,42 +99,44 @@ class PlaylistView(APIView):
 class BannerView(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(tags=["playlists"], request={"multipart/form-data": BannerInput}, responses={200: PLAYLIST})
+    @extend_schema(
+        tags=["playlists"], request={"multipart/form-data": BannerInput}, responses={200: PLAYLIST, 403: ERROR}
+    )
     def post(self, request, playlist_id):
         services.playlist_set_banner(playlist_id=playlist_id, user=request.user, upload=request.FILES.get("banner"))
         return ok(playlist=fresh(playlist_id))
 
 
 class PlaylistSongsView(APIView):
-    @extend_schema(tags=["playlists"], request=AddSongInput, responses={200: PLAYLIST})
+    @extend_schema(tags=["playlists"], request=AddSongInput, responses={200: PLAYLIST, 403: ERROR, 409: ERROR})
     def post(self, request, playlist_id):
         services.playlist_song_add(playlist_id=playlist_id, user=request.user, **validated(AddSongInput, request))
         return ok(playlist=fresh(playlist_id))
 
 
 class PlaylistSongView(APIView):
-    @extend_schema(tags=["playlists"], responses={200: PLAYLIST})
+    @extend_schema(tags=["playlists"], responses={200: PLAYLIST, 403: ERROR})
     def delete(self, request, playlist_id, song_id):
         services.playlist_song_remove(playlist_id=playlist_id, user=request.user, song_id=song_id)
         return ok(playlist=fresh(playlist_id))
 
 
 class ReorderView(APIView):
-    @extend_schema(tags=["playlists"], request=ReorderInput, responses={200: PLAYLIST})
+    @extend_schema(tags=["playlists"], request=ReorderInput, responses={200: PLAYLIST, 403: ERROR, 409: ERROR})
     def put(self, request, playlist_id):
         services.playlist_reorder(playlist_id=playlist_id, user=request.user, **validated(ReorderInput, request))
         return ok(playlist=fresh(playlist_id))
 
 
 class CollaboratorsView(APIView):
-    @extend_schema(tags=["playlists"], request=CollaboratorInput, responses={200: PLAYLIST})
+    @extend_schema(tags=["playlists"], request=CollaboratorInput, responses={200: PLAYLIST, 403: ERROR})
     def post(self, request, playlist_id):
         services.collaborator_add(playlist_id=playlist_id, user=request.user, **validated(CollaboratorInput, request))
         return ok(playlist=fresh(playlist_id))
 
 
 class CollaboratorView(APIView):
-    @extend_schema(tags=["playlists"], responses={200: PLAYLIST})
+    @extend_schema(tags=["playlists"], responses={200: PLAYLIST, 403: ERROR})
     def delete(self, request, playlist_id, user_id):
         playlist = services.collaborator_remove(playlist_id=playlist_id, user=request.user, collaborator_id=user_id)
         if not services.can_read(playlist, request.user):  # a collaborator who left a private playlist

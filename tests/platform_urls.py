@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from musicapp.platform.errors import Conflict
+from musicapp.platform.errors import Conflict, all_error_classes
 from musicapp.platform.pagination import KeysetPagination
 from musicapp.urls import handler400, handler403, handler404, handler500  # noqa: F401 - Django looks here
 from musicapp.urls import urlpatterns as project_urlpatterns
@@ -52,6 +52,15 @@ class ConflictView(APIView):
         raise Conflict("That song is already in the playlist.")
 
 
+class RaiseView(APIView):
+    """Raises the DomainError subclass named in ?error= (every code's way to the client)."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise {cls.__name__: cls for cls in all_error_classes()}[request.query_params["error"]]()
+
+
 class CacheView(APIView):
     permission_classes = [AllowAny]
 
@@ -88,6 +97,7 @@ urlpatterns = [
     path("test/echo", EchoView.as_view()),
     path("test/crash", CrashView.as_view()),
     path("test/conflict", ConflictView.as_view()),
+    path("test/raise", RaiseView.as_view()),
     path("test/cache", CacheView.as_view()),
     path("test/big", BigView.as_view()),
     path("test/users", UserListView.as_view()),

@@ -3,25 +3,35 @@ gzip, CORS and security headers, against real PostgreSQL and Redis."""
 
 import gzip
 import json
+import re
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
+from musicapp.platform.errors import all_error_classes
 from tests.factories import UserFactory
 from tests.support.auth import auth_client
 
 pytestmark = [pytest.mark.urls("tests.platform_urls"), pytest.mark.django_db]
 
 
-def assert_envelope(response, status: int) -> dict:
+CODES = {cls.code for cls in all_error_classes()}
+
+
+def assert_envelope(response, status: int, code: str | None = None) -> dict:
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     assert body["success"] is False
     assert isinstance(body["message"], str) and body["message"]
+    assert body["code"] in CODES
+    if code:
+        assert body["code"] == code
     assert b"Traceback" not in response.content
     return body
 
@@ -31,21 +41,21 @@ def assert_envelope(response, status: int) -> dict:
 
 def test_unknown_path_is_a_json_404(api):
     body = assert_envelope(api.get("/api/no/such/thing"), 404)
-    assert body == {"success": False, "message": "Not found."}
+    assert body == {"success": False, "code": "not_found", "message": "Not found."}
 
 
 def test_unknown_path_outside_api_is_a_json_404_too(api):
-    assert_envelope(api.get("/nothing-here"), 404)
+    assert_envelope(api.get("/nothing-here"), 404, "not_found")
 
 
 def test_wrong_method_is_a_405_envelope(api):
-    body = assert_envelope(api.delete("/test/echo"), 405)
+    body = assert_envelope(api.delete("/test/echo"), 405, "method_not_allowed")
     assert "DELETE" in body["message"]
 
 
 def test_validation_errors_land_in_errors_by_camel_case_field(api):
     response = api.post("/test/echo", {"playDuration": -1, "contextType": "nope"}, format="json")
-    body = assert_envelope(response, 400)
+    body = assert_envelope(response, 400, "validation_error")
     assert set(body["errors"]) == {"playDuration", "contextType", "isPublic"}
     assert all(isinstance(texts, list) and texts for texts in body["errors"].values())
 
@@ -62,33 +72,55 @@ def test_nested_validation_errors_are_flattened_with_dotted_paths(api):
 
 
 def test_malformed_json_is_a_400_envelope(api):
-    body = assert_envelope(api.post("/test/echo", "{not json", content_type="application/json"), 400)
+    body = assert_envelope(api.post("/test/echo", "{not json", content_type="application/json"), 400, "parse_error")
     assert "JSON" in body["message"]
 
 
 def test_domain_error_keeps_its_status_and_message(api):
-    body = assert_envelope(api.post("/test/conflict"), 409)
+    body = assert_envelope(api.post("/test/conflict"), 409, "conflict")
     assert body["message"] == "That song is already in the playlist."
+
+
+@pytest.mark.parametrize("error", all_error_classes(), ids=lambda cls: cls.code)
+def test_every_domain_errors_code_and_status_reach_the_client(api, error):
+    response = api.get("/test/raise", {"error": error.__name__})
+    body = assert_envelope(response, error.status, error.code)
+    assert body["message"] == error().message
+    if error.status == 429:
+        assert response["Retry-After"] == "1"
+
+
+def test_error_codes_are_all_listed_in_the_docs():
+    docs = (settings.BASE_DIR / "docs" / "ERRORS.md").read_text()
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", docs, re.MULTILINE))
+    assert listed == CODES
 
 
 def test_unhandled_exception_is_a_500_without_traceback_or_detail(api):
     api.raise_request_exception = False
     response = api.get("/test/crash")
-    body = assert_envelope(response, 500)
+    body = assert_envelope(response, 500, "server_error")
     assert body["message"] == "Internal server error."
     assert b"secret internal detail" not in response.content
 
 
 def test_missing_token_is_401_with_bearer_challenge(api):
     response = api.get("/test/whoami")
-    assert_envelope(response, 401)
+    assert_envelope(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_garbage_token_is_401(api):
     api.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
-    body = assert_envelope(api.get("/test/whoami"), 401)
+    body = assert_envelope(api.get("/test/whoami"), 401, "token_invalid")
     assert "token" in body["message"].lower()
+
+
+def test_expired_token_is_told_apart_so_the_app_refreshes(owner):
+    with time_machine.travel(timezone.now() - timedelta(hours=1)):
+        client = auth_client(owner)
+    body = assert_envelope(client.get("/test/whoami"), 401, "token_expired")
+    assert "expired" in body["message"]
 
 
 def test_valid_token_authenticates_with_the_object_id(owner):
@@ -102,7 +134,7 @@ def test_oversized_body_is_a_413_envelope(api):
     response = api.post(
         "/test/echo", {"playDuration": 1, "contextType": "album", "isPublic": True, "pad": "x" * 5000}, format="json"
     )
-    assert_envelope(response, 413)
+    assert_envelope(response, 413, "too_large")
 
 
 def test_redis_outage_is_a_503_envelope(api):
@@ -114,7 +146,7 @@ def test_redis_outage_is_a_503_envelope(api):
         }
     }
     with override_settings(CACHES=dead, RATELIMIT_ENABLE=False):
-        body = assert_envelope(api.get("/test/cache"), 503)
+        body = assert_envelope(api.get("/test/cache"), 503, "dependency_down")
     assert "unavailable" in body["message"]
 
 
@@ -166,7 +198,7 @@ def test_pagination_shape_and_limits(owner_api):
 
 @pytest.mark.parametrize("limit", ["0", "101", "ten"])
 def test_pagination_rejects_bad_limits(owner_api, limit):
-    body = assert_envelope(owner_api.get("/test/users", {"limit": limit}), 400)
+    body = assert_envelope(owner_api.get("/test/users", {"limit": limit}), 400, "validation_error")
     assert "limit" in body["errors"]
 
 
@@ -220,7 +252,7 @@ def test_rate_limit_answers_429_with_retry_after_per_ip(api):
     for _ in range(3):
         assert api.get("/test/cache").status_code == 200
     response = api.get("/test/cache")
-    body = assert_envelope(response, 429)
+    body = assert_envelope(response, 429, "rate_limited")
     assert 0 < int(response["Retry-After"]) <= 15 * 60 + 5
     assert "Too many requests" in body["message"]
     # Another address has its own budget.

@@ -65,7 +65,7 @@ def test_health_is_degraded_when_meilisearch_is_down(client):
 def test_health_rejects_other_methods_with_a_405_envelope(client):
     response = client.post("/health")
     assert response.status_code == 405
-    assert response.json() == {"success": False, "message": 'Method "POST" not allowed.'}
+    assert response.json() == {"success": False, "code": "method_not_allowed", "message": 'Method "POST" not allowed.'}
 
 
 def test_metrics_open_to_allowed_address(client):

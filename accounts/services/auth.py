@@ -18,15 +18,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.errors import BadCredentials, CodeInvalid, EmailNotVerified, TokenReused
 from accounts.models import EmailCode, Login, User
 from accounts.tokens import INVALID_REFRESH, TokenPair, issue_pair, matches_password, read_refresh
 from musicapp.adapters.mail import send_templated
-from musicapp.platform.errors import InvalidInput, NotAllowed, Unauthorized
+from musicapp.platform.errors import InvalidInput, NotAllowed, TokenRevoked, Unauthorized
 from musicapp.platform.jobs import enqueue
 
-INVALID_CODE = "The code is invalid or has expired. Ask for a new one."
-UNVERIFIED = "Your email address is not verified yet. Enter the code we emailed you, or ask for a new one."
-BAD_CREDENTIALS = "Invalid email or password."
 CODE_INTROS = {
     EmailCode.Purpose.VERIFY: ("Your verification code", "Here is the code to verify your email address:"),
     EmailCode.Purpose.RESET: ("Your password reset code", "Here is the code to reset your password:"),
@@ -117,8 +115,8 @@ def _email_code_use(*, user: User | None, purpose: str, code: str) -> bool:
     return True
 
 
-def _wrong_code() -> InvalidInput:
-    return InvalidInput(INVALID_CODE, code="code_invalid", errors={"otp": [INVALID_CODE]})
+def _wrong_code() -> CodeInvalid:
+    return CodeInvalid(errors={"otp": [CodeInvalid.message]})
 
 
 def email_code_resend_request(*, email: str) -> None:
@@ -203,9 +201,9 @@ def user_login(*, email: str, password: str, ip: str | None, user_agent: str) ->
     # inactive users; a correct password hashed with old parameters (or bcrypt) is upgraded.
     user = authenticate(email=normalize_email(email), password=password)
     if user is None:
-        raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
+        raise BadCredentials()
     if not user.is_email_verified:
-        raise NotAllowed(UNVERIFIED, code="email_not_verified")
+        raise EmailNotVerified()
     with transaction.atomic():
         return login_start(user=user, ip=ip, user_agent=user_agent)
 
@@ -238,20 +236,20 @@ def tokens_refresh(*, refresh_token: str) -> TokenPair:
             .first()
         )
         if login is None or login.revoked_at is not None:
-            raise Unauthorized(INVALID_REFRESH, code="token_revoked")
+            raise TokenRevoked(INVALID_REFRESH)
         user = login.user
         if login.refresh_jti != token["jti"]:
             login_revoke(login=login, reason="reuse")
-            fail = "token_reused"
+            fail: Unauthorized = TokenReused(INVALID_REFRESH)
         elif not user.is_active or not matches_password(token, user):
             login_revoke(login=login, reason="credentials_changed")
-            fail = "token_revoked"
+            fail = TokenRevoked(INVALID_REFRESH)
         else:
             tokens = issue_pair(user, login)
             login.refresh_jti, login.last_refreshed_at = tokens.jti, timezone.now()
             login.save(update_fields=["refresh_jti", "last_refreshed_at", "updated_at"])
             return tokens
-    raise Unauthorized(INVALID_REFRESH, code=fail)  # after the block, so the revocation commits
+    raise fail  # after the block, so the revocation commits
 
 
 def user_logout(*, user: User, refresh_token: str) -> None:

@@ -200,7 +200,11 @@ def test_wrong_password_and_unknown_email_answer_the_same(call, listener):
     wrong = call(APIClient(), "post", "/api/auth/login", {"email": listener.email, "password": "nope-nope-nope"})
     unknown = call(APIClient(), "post", "/api/auth/login", {"email": "ghost@example.com", "password": "nope-nope"})
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"success": False, "message": "Invalid email or password."}
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {"success": False, "code": "bad_credentials", "message": "Invalid email or password."}
+    )
 
 
 def test_deactivated_user_cannot_log_in(call, listener):

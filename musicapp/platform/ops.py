@@ -14,7 +14,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 
-from musicapp.platform.errors import envelope
+from musicapp.platform.errors import NotAllowed, Unauthorized
+from musicapp.platform.handlers import error_response
 from musicapp.platform.health import run_checks
 from musicapp.platform.net import client_ip
 
@@ -56,9 +57,10 @@ def _metrics_allowed(request: HttpRequest) -> bool:
 def prometheus_metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, for a bearer METRICS_TOKEN or an address in METRICS_ALLOWED_IPS."""
     if not _metrics_allowed(request):
-        status = 401 if not request.META.get("HTTP_AUTHORIZATION") else 403
-        response = JsonResponse(envelope("Metrics need the metrics token or an allowed address."), status=status)
-        if status == 401:
-            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        text = "Metrics need the metrics token or an allowed address."
+        if request.META.get("HTTP_AUTHORIZATION"):
+            return error_response(NotAllowed(text))
+        response = error_response(Unauthorized(text))
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return ExportToDjangoView(request)

@@ -17,13 +17,13 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework.settings import api_settings
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 
 @database_sync_to_async
 def _user_for(raw_token: str) -> Any:
-    auth = JWTAuthentication()
+    auth = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()  # the API's own: same checks as REST
     try:
         return auth.get_user(auth.get_validated_token(raw_token.encode()))
     except (InvalidToken, TokenError, AuthenticationFailed):

@@ -1,0 +1,34 @@
+"""How an API request proves who it is: `Authorization: Bearer <access token>` (simplejwt).
+
+On top of simplejwt's checks (signature, expiry, the user is active, the password digest), an
+expired token is told apart from a forged one (`token_expired` vs `token_invalid`), so the SPA
+knows to refresh instead of signing out.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+
+class ExpiredToken(InvalidToken):
+    default_code = "token_expired"
+    default_detail = "The token has expired."
+
+
+class AccessTokenAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token: bytes) -> AccessToken:
+        try:
+            return AccessToken(raw_token)
+        except ExpiredTokenError as exc:
+            raise ExpiredToken() from exc
+        except TokenError as exc:
+            raise InvalidToken() from exc
+
+
+class AccessTokenScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme (bearer JWT) for drf-spectacular."""
+
+    target_class = AccessTokenAuthentication
