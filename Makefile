@@ -9,8 +9,10 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 1
 PYTEST_ARGS ?=
 DEV := $(PY) -m musicapp.dev.devservices
+TYPECHECK := DATABASE_URL=postgres://typecheck@127.0.0.1:1/none REDIS_URL=redis://127.0.0.1:1/0 \
+	SECRET_KEY=typecheck-only $(VENV)/bin/mypy .
 
-.PHONY: run test lint format manage lock clean-devdata chromium
+.PHONY: run test lint typecheck format manage lock clean-devdata chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +45,7 @@ chromium:
 test: $(VENV)/.installed chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(TYPECHECK)
 	$(DEV) -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Any manage.py command against the same services, e.g. `make manage CMD="createsuperuser"`.
@@ -52,6 +55,11 @@ manage: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with django-stubs and djangorestframework-stubs (pyproject.toml). The plugin loads the
+# settings, which only need the URLs to be well-formed: nothing is connected to.
+typecheck: $(VENV)/.installed
+	$(TYPECHECK)
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

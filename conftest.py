@@ -1,6 +1,6 @@
 import pytest
 from django.db import connection
-from django_redis import get_redis_connection
+from django_redis import get_redis_connection  # type: ignore[import-untyped]
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory

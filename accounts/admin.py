@@ -20,7 +20,7 @@ class UserSettingsForm(forms.ModelForm):
         fields = SettingsSerializer.Meta.fields  # the same fields, in the same order, as the API
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         check = SettingsSerializer(data={k: v for k, v in cleaned.items() if k in self.changed_data}, partial=True)
         if not check.is_valid():
             for field, texts in flatten_errors(check.errors).items():

@@ -7,6 +7,7 @@ knows to refresh instead of signing out.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
@@ -15,13 +16,13 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 class ExpiredToken(InvalidToken):
     default_code = "token_expired"
-    default_detail = "The token has expired."
+    default_detail = _("The token has expired.")
 
 
 class AccessTokenAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         try:
-            return AccessToken(raw_token)
+            return AccessToken(raw_token)  # type: ignore[arg-type]  # (the stubs say Token only)
         except ExpiredTokenError as exc:
             raise ExpiredToken() from exc
         except TokenError as exc:
@@ -31,4 +32,4 @@ class AccessTokenAuthentication(JWTAuthentication):
 class AccessTokenScheme(SimpleJWTScheme):
     """The OpenAPI security scheme (bearer JWT) for drf-spectacular."""
 
-    target_class = AccessTokenAuthentication
+    target_class = "accounts.authentication.AccessTokenAuthentication"

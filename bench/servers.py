@@ -50,8 +50,8 @@ def wrk(url: str, seconds: int, connections: int) -> tuple[float, str]:
         text=True,
         check=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    rps = float(re.findall(r"Requests/sec:\s+([\d.]+)", out)[0])
+    p99 = re.findall(r"99%\s+(\S+)", out)[0]
     return rps, p99
 
 

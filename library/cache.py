@@ -7,8 +7,8 @@ import hashlib
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.cache import parse_etags
-from rest_framework.renderers import JSONRenderer
+from django.utils.http import parse_etags
+from rest_framework.renderers import BaseRenderer
 
 from musicapp.platform.scoped_cache import cached, changed_on_commit
 
@@ -29,7 +29,7 @@ def _matches(request, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def cached_catalog_response(request, build_payload, renderer: JSONRenderer, scope: str = "catalog") -> HttpResponse:
+def cached_catalog_response(request, build_payload, renderer: BaseRenderer, scope: str = "catalog") -> HttpResponse:
     """The response for this URL from Redis, or build_payload() rendered and stored."""
 
     def render() -> tuple[bytes, str]:

@@ -39,14 +39,15 @@ def _seconds(minutes: str, seconds: str, fraction: str | None, line_number: int)
 
 def parse(text: str) -> list[Line]:
     """The timed lines of an LRC text, sorted by time (never negative after the offset)."""
-    offset_ms, lines = 0, []
+    offset_ms, lines = 0, list[Line]()
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip().lstrip("\ufeff")
         if not line:
             continue
-        stamps, rest = [], line
+        stamps, rest = list[float](), line
         while match := TIMESTAMP.match(rest):
-            stamps.append(_seconds(*match.groups(), number))
+            minutes, seconds, fraction = match.groups()
+            stamps.append(_seconds(minutes, seconds, fraction, number))
             rest = rest[match.end() :]
         if stamps:
             text_part = WORD_TIME.sub("", rest).strip()

@@ -16,6 +16,8 @@ LIMIT by score are kept; a user with fewer (a new one) is topped up with the pop
 Each batch replaces its users' rows in one transaction, so a rerun is safe at any time.
 """
 
+from typing import Any
+
 from django.db import connection, transaction
 
 LIMIT = 50
@@ -129,7 +131,7 @@ def compute_for(user_ids: list[str]) -> int:
     """Replace the recommendations of these users; returns how many rows were written."""
     if not user_ids:
         return 0
-    params = {
+    params: dict[str, Any] = {
         "users": list(user_ids),
         "history_days": HISTORY_DAYS,
         "max_song_listeners": MAX_SONG_LISTENERS,

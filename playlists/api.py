@@ -44,6 +44,8 @@ def detail(playlist_id: str) -> dict:
 
 
 class ListPage:
+    pagination_class: type[KeysetPagination]
+
     def page(self, request, queryset) -> dict:
         return self.pagination_class().page_payload(queryset.for_api(), request, PlaylistSerializer)
 

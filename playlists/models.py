@@ -19,7 +19,7 @@ class Playlist(BaseModel):
     collaborative = models.BooleanField(default=False)
     # Kept by the services under the playlist's row lock, so lists need no COUNT per playlist.
     song_count = models.PositiveIntegerField(default=0)
-    collaborators = models.ManyToManyField(
+    collaborators: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="PlaylistCollaborator", related_name="collaborating_on"
     )
 

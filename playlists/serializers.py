@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,7 +39,7 @@ class PlaylistDetailSerializer(PlaylistSerializer):
     songs = serializers.SerializerMethodField()
 
     @extend_schema_field(SongSerializer(many=True))
-    def get_songs(self, playlist: Playlist) -> list:
+    def get_songs(self, playlist: Playlist) -> Any:
         ids = [entry.song_id for entry in playlist.entries.all()]
         songs = Song.objects.for_api().in_bulk(ids)
         return SongSerializer([songs[i] for i in ids if i in songs], many=True).data

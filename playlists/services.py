@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 
@@ -109,7 +110,7 @@ def playlist_create(
     return playlist
 
 
-def playlist_update(*, playlist_id: str, user: User, **fields) -> Playlist:
+def playlist_update(*, playlist_id: str, user: User, **fields: Any) -> Playlist:
     """Owner only. Turning `collaborative` off keeps the collaborators, read-only."""
     with transaction.atomic():
         playlist = get_readable(playlist_id, user, lock=True)
@@ -142,7 +143,7 @@ def _delete(playlist: Playlist) -> None:
     realtime.send_on_commit(group_name(playlist_id), {"type": "playlist.deleted", "id": playlist_id})
 
 
-def playlist_set_banner(*, playlist_id: str, user: User, upload) -> Playlist:
+def playlist_set_banner(*, playlist_id: str, user: User, upload: UploadedFile | None) -> Playlist:
     with transaction.atomic():
         playlist = get_readable(playlist_id, user)
         _check_owner(playlist, user, "change its banner")

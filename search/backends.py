@@ -3,6 +3,7 @@
 Each backend answers ping() for /health: a real round trip to the thing that searches.
 """
 
+import math
 from functools import lru_cache
 
 import meilisearch
@@ -28,7 +29,7 @@ class MeiliSearchBackend:
     name = "meilisearch"
 
     def __init__(self, url: str, key: str, timeout: float):
-        self.client = meilisearch.Client(url, key or None, timeout=timeout)
+        self.client = meilisearch.Client(url, key or None, timeout=max(1, math.ceil(timeout)))
 
     def ping(self) -> None:
         status = self.client.health().get("status")

@@ -68,6 +68,7 @@ def start(data_dir: Path, *args: str, sleep: float = 60, exclusive: str | None =
         start_new_session=True,
         preexec_fn=_as_in_a_terminal,  # safe here: the test starts no threads before this fork
     )
+    assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line, "the probe printed nothing"
     return proc, json.loads(line)

@@ -7,6 +7,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def mail_dir(tmp_path) -> Path:
+def mail_dir(tmp_path) -> Iterator[Path]:
     env = {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(tmp_path)}
     with job_worker(env):
         yield tmp_path
@@ -45,7 +46,7 @@ def newest_code(mail_dir: Path, sent_before: int) -> str:
     while True:
         files = sorted(mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime) if mail_dir.exists() else []
         if len(files) > sent_before:
-            return re.search(r"\b(\d{6})\b", files[-1].read_text()).group(1)
+            return re.findall(r"\b(\d{6})\b", files[-1].read_text())[0]
         assert time.monotonic() < deadline, "no mail arrived"
         time.sleep(0.05)
 

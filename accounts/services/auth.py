@@ -71,7 +71,7 @@ def email_code_issue(*, user: User, purpose: str, ignore_cooldown: bool = False)
     record = EmailCode(user=user, purpose=purpose, expires_at=now + timedelta(minutes=settings.OTP_TTL_MINUTES))
     record.code_hash = _code_hash(record.pk, purpose, code)
     record.save()
-    subject, intro = CODE_INTROS[purpose]
+    subject, intro = CODE_INTROS[EmailCode.Purpose(purpose)]
     send_templated(
         to=user.email,
         subject=subject,
@@ -188,6 +188,8 @@ def login_start(*, user: User, ip: str | None, user_agent: str) -> SignedIn:
 def email_verify(*, email: str, code: str, ip: str | None, user_agent: str) -> SignedIn:
     """Mark the address verified with the emailed code, and sign the user in."""
     user = User.objects.filter(email=normalize_email(email), is_active=True, is_email_verified=False).first()
+    if user is None:
+        raise _wrong_code()
     with transaction.atomic():
         if _email_code_use(user=user, purpose=EmailCode.Purpose.VERIFY, code=code):
             user.is_email_verified = True
@@ -285,6 +287,8 @@ def password_reset(*, email: str, code: str, password: str) -> None:
     """Set a new password with the emailed code; every login of the user is revoked."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     _check_password_rules(password, user or User(email=normalize_email(email)))
+    if user is None:
+        raise _wrong_code()
     with transaction.atomic():
         if _email_code_use(user=user, purpose=EmailCode.Purpose.RESET, code=code):
             user.set_password(password)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from accounts.equalizer import CUSTOM, PRESETS
@@ -31,7 +32,7 @@ def user_update_profile(*, user: User, name: str | None = None, bio: str | None 
     return user
 
 
-def user_set_avatar(*, user: User, upload) -> User:
+def user_set_avatar(*, user: User, upload: UploadedFile | None) -> User:
     """Store a new avatar (checked by content, at most AVATAR_MAX_BYTES) and drop the old file."""
     image = media.check_image(upload, field="avatar", max_bytes=settings.AVATAR_MAX_BYTES)
     key = media.store_square_image(image, folder=f"avatars/{user.pk}", side=AVATAR_SIDE_PX)

@@ -1,9 +1,15 @@
 """The Catalog section of API.md: public, cached, ETag'd."""
 
-from django.db.models import Prefetch
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from library.cache import cached_catalog_response
@@ -28,22 +34,22 @@ class CatalogView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
     scope = "catalog"  # the cache version these responses live under (see library.cache)
+    # payload(request, **url kwargs) -> the named payload of the response (each view's own signature)
+    payload: Callable[..., dict[str, Any]]
 
-    def get(self, request, **kwargs):
+    def get(self, request: Request, **kwargs: Any) -> HttpResponse:
         build = lambda: self.payload(request, **kwargs)  # noqa: E731
         return cached_catalog_response(request, build, self.get_renderers()[0], scope=self.scope)
 
-    def payload(self, request, **kwargs) -> dict:
-        raise NotImplementedError
-
 
 class CatalogListView(CatalogView):
-    serializer_class: type
+    serializer_class: type[Serializer]
+    pagination_class: type[KeysetPagination]
 
-    def queryset(self, request):
+    def queryset(self, request: Request) -> QuerySet:
         raise NotImplementedError
 
-    def payload(self, request, **kwargs) -> dict:
+    def payload(self, request: Request) -> dict[str, Any]:
         return self.pagination_class().page_payload(self.queryset(request), request, self.serializer_class)
 
 

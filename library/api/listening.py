@@ -1,6 +1,7 @@
 """Library, history, recommendations (API.md) and the public popular songs."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -8,6 +9,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from accounts.models import User
 from library import recommend
 from library.api.catalog import CatalogView
 from library.models import Album, LikedSong, Play, PopularSong, Recommendation
@@ -111,7 +113,7 @@ class RecommendationsView(APIView):
         return ok(songs=songs)
 
     @staticmethod
-    def build(user, limit: int) -> list:
+    def build(user: User, limit: int) -> Any:
         # Stored picks may predate the user's newest likes and plays: leave those out now.
         since = timezone.now() - timedelta(days=recommend.HISTORY_DAYS)
         liked = LikedSong.objects.filter(user=user, song=OuterRef("song"))

@@ -4,6 +4,7 @@ responses after commit, so nobody is served a song as it was before an edit."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
@@ -15,6 +16,7 @@ from library.models import Album, Artist, Genre, Lyrics, Song
 from musicapp.adapters import media
 from musicapp.platform.errors import InvalidInput
 
+M = TypeVar("M", bound=Model)
 COVER_STORE_PX = 600  # local covers are kept as 600 px squares (shown at 300, sharp on 2x screens)
 
 
@@ -30,7 +32,7 @@ def media_in_use(key: str) -> bool:
 def _delete_unused_on_commit(keys: Iterable[str]) -> None:
     keys = [key for key in keys if key]
 
-    def run():
+    def run() -> None:
         for key in keys:
             if not media_in_use(key):
                 media.delete_now(key)
@@ -39,10 +41,10 @@ def _delete_unused_on_commit(keys: Iterable[str]) -> None:
         transaction.on_commit(run)
 
 
-def _save_with_files(obj: Model, files: dict[str, Callable[[], str]]) -> Model:
+def _save_with_files(obj: M, files: dict[str, Callable[[], str]]) -> M:
     """Store the new files, then save the row in one transaction. If the row cannot be saved,
     the files just stored go again (nothing half-saved); replaced files go after commit."""
-    stored, replaced = [], []
+    stored, replaced = list[str](), list[str]()
     try:
         for field, store in files.items():
             key = store()

@@ -24,7 +24,7 @@ def staff(client):
     return client
 
 
-def song_form(**overrides) -> dict:
+def song_form(**overrides):
     return {
         "name": "Brake Song",
         "desc": "",

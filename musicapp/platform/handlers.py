@@ -81,7 +81,7 @@ def _validation_error(errors: dict[str, list[str]]) -> InvalidInput:
 
 
 def _drf_message(exc: drf.APIException) -> str:
-    detail = exc.detail
+    detail: Any = exc.detail
     if isinstance(detail, dict):  # simplejwt's InvalidToken carries {"detail": ..., "messages": [...]}
         detail = detail.get("detail", next(iter(detail.values()), exc.default_detail))
     if isinstance(detail, list):
@@ -133,7 +133,7 @@ def as_domain_error(exc: BaseException) -> DomainError | None:
     if isinstance(exc, drf.ValidationError):
         return _validation_error(flatten_errors(exc.detail))
     if isinstance(exc, drf.Throttled):
-        return RateLimited(exc.wait or 1)
+        return RateLimited(getattr(exc, "wait", None) or 1)
     if isinstance(exc, RequestDataTooBig):
         return TooLarge()
     if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):

@@ -12,7 +12,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.db import connection
-from django_redis import get_redis_connection
+from django_redis import get_redis_connection  # type: ignore[import-untyped]
 
 from musicapp.platform import metrics
 

@@ -7,10 +7,12 @@ whose leading timestamp keeps them roughly in creation order.
 """
 
 import re
+from typing import Any
 
 from bson import ObjectId
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 
@@ -28,7 +30,7 @@ class ObjectIdField(models.CharField):
 
     default_validators = [RegexValidator(OBJECT_ID_RE, "Enter a 24-character lowercase hex id.")]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 24)
         kwargs.setdefault("db_collation", "C")
         if kwargs.get("primary_key"):
@@ -36,7 +38,7 @@ class ObjectIdField(models.CharField):
             kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 
-    def db_type(self, connection):
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
         # Fixed-width char(24) rather than varchar: Django then adds no second
         # varchar_pattern_ops "_like" index beside every id and foreign key (ids are matched
         # whole, and the "C" collation would serve a prefix LIKE from the plain index anyway).
@@ -45,10 +47,10 @@ class ObjectIdField(models.CharField):
         # a bare "bpchar" has no length limit.
         return f"bpchar({self.max_length})"
 
-    def deconstruct(self):
+    def deconstruct(self) -> Any:
         name, _path, args, kwargs = super().deconstruct()
         return name, "musicapp.platform.ids.ObjectIdField", args, kwargs
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         value = super().to_python(value)
         return value.lower() if isinstance(value, str) else value

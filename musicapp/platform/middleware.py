@@ -1,3 +1,4 @@
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 
 
@@ -7,9 +8,9 @@ class GZipOver1KBMiddleware(GZipMiddleware):
 
     min_length = 1024
 
-    def process_response(self, request, response):
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if response.get("Accept-Ranges") == "bytes" or response.status_code == 206:
             return response
-        if not response.streaming and len(response.content) < self.min_length:
+        if not response.streaming and len(response.content) < self.min_length:  # type: ignore[attr-defined]
             return response
         return super().process_response(request, response)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,7 +24,7 @@ from musicapp.platform.net import client_ip
 logger = logging.getLogger(__name__)
 
 
-def operator_view(view):
+def operator_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """GET only (other methods get a 405 envelope), no JWT, no rate limit, never cached."""
     view = throttle_classes([])(permission_classes([AllowAny])(authentication_classes([])(view)))
     return never_cache(api_view(["GET"])(view))
@@ -33,7 +35,7 @@ def operator_view(view):
 def health(request: HttpRequest) -> JsonResponse:
     ok, latency = run_checks()
     healthy = all(ok.values())
-    body = {
+    body: dict[str, Any] = {
         "status": "healthy" if healthy else "degraded",
         "checks": ok,
         "latencyMs": latency,

@@ -13,17 +13,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import F, QuerySet
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models import F, Field, Model, QuerySet
+from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyped]
+    Tuple,
+    TupleGreaterThan,
+    TupleLessThan,
+)
 from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from musicapp.platform.errors import InvalidInput
 
 
-def encode_cursor(values: list) -> str:
+def encode_cursor(values: list[Any]) -> str:
     raw = json.dumps(values, separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -32,7 +40,7 @@ def _bad_cursor() -> InvalidInput:
     return InvalidInput("cursor: this cursor is not valid.", errors={"cursor": ["This cursor is not valid."]})
 
 
-def decode_cursor(cursor: str) -> list:
+def decode_cursor(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -70,7 +78,7 @@ class KeysetPagination(BasePagination):
         attrs = {"list_key": list_key, "keyset": keyset, "ascending": ascending}
         return type(f"{list_key.title()}KeysetPagination", (cls,), attrs)
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: APIView | None = None) -> list[Any]:
         field, ascending = self.keyset, self.ascending
         limit = parse_limit(request.query_params.get("limit"))
         sign = "" if ascending else "-"
@@ -88,9 +96,9 @@ class KeysetPagination(BasePagination):
         return rows
 
     @staticmethod
-    def _after(model, field: str, values: list, ascending: bool):
+    def _after(model: type[Model], field: str, values: list[Any], ascending: bool) -> Any:
         try:
-            value = model._meta.get_field(field).to_python(values[0])
+            value = cast(Field, model._meta.get_field(field)).to_python(values[0])
             pk = model._meta.pk.to_python(values[1])
         except Exception as exc:  # any unparsable value means a forged cursor
             raise _bad_cursor() from exc
@@ -98,7 +106,9 @@ class KeysetPagination(BasePagination):
         # A row comparison, so PostgreSQL walks the (field, id) index from the cursor on.
         return lookup(Tuple(F(field), F("pk")), (value, pk))
 
-    def page_payload(self, queryset: QuerySet, request, serializer_class) -> dict:
+    def page_payload(
+        self, queryset: QuerySet, request: Request, serializer_class: type[BaseSerializer]
+    ) -> dict[str, Any]:
         """One page as the payload API.md names: {<list_key>: [...], next_cursor, has_more}."""
         rows = self.paginate_queryset(queryset, request)
         return {
@@ -107,12 +117,12 @@ class KeysetPagination(BasePagination):
             "has_more": self.has_more,
         }
 
-    def get_paginated_response(self, data) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:
         return Response(
             {"success": True, self.list_key: data, "next_cursor": self.next_cursor, "has_more": self.has_more}
         )
 
-    def get_paginated_response_schema(self, schema: dict) -> dict:
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return {
             "type": "object",
             "required": ["success", self.list_key, "nextCursor", "hasMore"],
@@ -124,7 +134,7 @@ class KeysetPagination(BasePagination):
             },
         }
 
-    def get_schema_operation_parameters(self, view) -> list[dict]:
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         return [
             {
                 "name": "limit",
@@ -145,5 +155,5 @@ class KeysetPagination(BasePagination):
         ]
 
 
-def _json_value(value):
+def _json_value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value

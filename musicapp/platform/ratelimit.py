@@ -6,15 +6,24 @@ throttle so that it sees the user that JWT authentication found, and DRF's Throt
 turns into a 429 envelope with Retry-After.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
+from django.http import HttpRequest
 from django_ratelimit.core import get_usage
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from musicapp.platform import metrics
 from musicapp.platform.errors import RateLimited
 
+if TYPE_CHECKING:  # DRF loads this module while rest_framework.views is still loading
+    from rest_framework.views import APIView
 
-def enforce(request, *, group: str, value: str, rate: str) -> None:
+
+def enforce(request: HttpRequest | Request, *, group: str, value: str, rate: str) -> None:
     """Count one hit of `value` (an IP, an email...) in `group`; raise RateLimited past `rate`.
 
     The value is hashed into the Redis key by django-ratelimit, so emails are not stored.
@@ -33,7 +42,7 @@ class ApiRateThrottle(BaseThrottle):
     def get_rate(self) -> str:
         return settings.API_RATE
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         # "user_or_ip": request.user is the user JWT authentication found (DRF sets it on the
         # Django request), and the IP is RATELIMIT_IP_META_KEY's, i.e. musicapp.platform.net.client_ip.
         usage = get_usage(request._request, group=self.group, key="user_or_ip", rate=self.get_rate(), increment=True)

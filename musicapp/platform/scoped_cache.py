@@ -7,11 +7,13 @@ reader is served something that a rolled-back write never changed.
 """
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 
 DEFAULT_TIMEOUT = 600
+T = TypeVar("T")
 
 
 def _version_key(scope: str) -> str:
@@ -19,11 +21,11 @@ def _version_key(scope: str) -> str:
 
 
 def version(scope: str) -> int:
-    return cache.get_or_set(_version_key(scope), 1, timeout=None)
+    return int(cache.get_or_set(_version_key(scope), 1, timeout=None) or 1)
 
 
 def changed_on_commit(*scopes: str) -> None:
-    def bump():
+    def bump() -> None:
         for scope in scopes:
             try:
                 cache.incr(_version_key(scope))
@@ -33,10 +35,10 @@ def changed_on_commit(*scopes: str) -> None:
     transaction.on_commit(bump)
 
 
-def cached(scope: str, variant: str, build: Callable[[], object], timeout: int = DEFAULT_TIMEOUT):
+def cached(scope: str, variant: str, build: Callable[[], T], timeout: int = DEFAULT_TIMEOUT) -> T:
     """build() for this variant of the scope, from Redis while the scope has not changed."""
     key = f"{scope}:{version(scope)}:{variant}"
-    value = cache.get(key)
+    value: Any = cache.get(key)
     if value is None:
         value = build()
         cache.set(key, value, timeout)
@@ -55,6 +57,6 @@ def user_changed_on_commit(user_id: str, *scopes: str) -> None:
 
 
 def cached_for_user(
-    user_id: str, scope: str, variant: str, build: Callable[[], object], timeout: int = DEFAULT_TIMEOUT
-):
+    user_id: str, scope: str, variant: str, build: Callable[[], T], timeout: int = DEFAULT_TIMEOUT
+) -> T:
     return cached(user_scope(user_id, scope), variant, build, timeout)

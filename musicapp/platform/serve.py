@@ -6,19 +6,22 @@ ETag. Stored names are content digests, so every file is cached for a year.
 """
 
 import mimetypes
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils._os import safe_join
-from django.utils.cache import parse_etags
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_etags
 from django.views.decorators.http import require_safe
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 CHUNK = 64 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def _file(path: str) -> Path:
@@ -45,7 +48,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return (first, last) if first <= last and first < size else None
 
 
-def _read(path: Path, first: int, length: int):
+def _read(path: Path, first: int, length: int) -> Iterator[bytes]:
     with path.open("rb") as handle:
         handle.seek(first)
         while length > 0:
@@ -56,7 +59,7 @@ def _read(path: Path, first: int, length: int):
             yield chunk
 
 
-def _headers(response: HttpResponse, etag: str, stat) -> HttpResponse:
+def _headers(response: R, etag: str, stat: os.stat_result) -> R:
     response["ETag"] = etag
     response["Last-Modified"] = http_date(stat.st_mtime)
     response["Cache-Control"] = IMMUTABLE
@@ -66,7 +69,7 @@ def _headers(response: HttpResponse, etag: str, stat) -> HttpResponse:
 
 
 @require_safe
-def media_file(request: HttpRequest, path: str) -> HttpResponse:
+def media_file(request: HttpRequest, path: str) -> HttpResponseBase:
     full = _file(path)
     stat = full.stat()
     size = stat.st_size
@@ -81,14 +84,14 @@ def media_file(request: HttpRequest, path: str) -> HttpResponse:
     if range_header and (if_range is None or if_range == etag):
         byte_range = parse_range(range_header, size)
         if byte_range is None:
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return _headers(response, etag, stat)
+            unsatisfiable = HttpResponse(status=416)
+            unsatisfiable["Content-Range"] = f"bytes */{size}"
+            return _headers(unsatisfiable, etag, stat)
         first, last = byte_range
         length = last - first + 1
-        response = StreamingHttpResponse(_read(full, first, length), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-        response["Content-Length"] = str(length)
-        return _headers(response, etag, stat)
+        partial = StreamingHttpResponse(_read(full, first, length), status=206, content_type=content_type)
+        partial["Content-Range"] = f"bytes {first}-{last}/{size}"
+        partial["Content-Length"] = str(length)
+        return _headers(partial, etag, stat)
 
     return _headers(FileResponse(full.open("rb"), content_type=content_type), etag, stat)

@@ -5,13 +5,13 @@ import json
 
 import pytest
 from django.urls import reverse
+from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from playlists.models import Playlist, PlaylistCollaborator
 from tests.factories import PlaylistFactory, SongFactory, UserFactory
 from tests.support.admin import change_form_data
-from tests.support.auth import auth_client
 from tests.support.servers import app_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ def server(static_root):
 
 
 def token(user) -> str:
-    return auth_client(user)._credentials["HTTP_AUTHORIZATION"].split()[1]
+    return str(AccessToken.for_user(user))
 
 
 def ws_url(server: str, playlist_id: str, user=None) -> str:
@@ -48,6 +48,7 @@ def http(server, user, method, path, body=None):
 def close_code(url: str, **kwargs) -> int:
     with connect(url, open_timeout=10, **kwargs) as socket, pytest.raises(ConnectionClosed) as closed:
         socket.recv(timeout=10)
+    assert closed.value.rcvd is not None
     return closed.value.rcvd.code
 
 

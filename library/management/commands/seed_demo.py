@@ -123,7 +123,7 @@ class Command(BaseCommand):
                 for i in range(max(1, count // 12))
             ]
             Album.objects.bulk_create(albums, batch_size=batch_size)
-        track_of = {}
+        track_of: dict[str, int] = {}
         with tqdm(total=count, desc="songs", unit="song", disable=None) as progress:
             for start in range(0, count, batch_size):
                 batch = []
