@@ -225,8 +225,8 @@ PAGINATION_MAX_LIMIT = 100
 SPECTACULAR_SETTINGS = {
     "TITLE": "Music streaming API",
     "DESCRIPTION": (
-        "REST API of the music streaming app. Live listening sessions and live playlists use "
-        "WebSockets at /ws/session/<code>/ and /ws/playlist/<id>/ (token in ?token=)."
+        "REST API of the music streaming app. Errors carry a stable `code` (schema ErrorEnvelope). "
+        "Live playlist updates use a WebSocket at /ws/playlist/<id>/ (access token in ?token=)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -1,5 +1,7 @@
 """/health, /metrics, the OpenAPI schema and docs, and the admin, against the real services."""
 
+import re
+
 import pytest
 from django.test import override_settings
 
@@ -122,3 +124,13 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     for path in ("/api/auth/register:", "/api/auth/refresh:", "/api/user/me:", "/api/user/settings:"):
         assert path in text
     assert "accessToken" in text and "refresh_token" not in text  # camelCase in the published schema
+
+
+def test_the_schema_advertises_only_websockets_that_exist():
+    from django.conf import settings
+
+    from musicapp.routing import websocket_urlpatterns
+
+    routed = {"/" + str(route.pattern).split("<")[0] for route in websocket_urlpatterns}
+    advertised = set(re.findall(r"(/ws/[a-z]+/)<", settings.SPECTACULAR_SETTINGS["DESCRIPTION"]))
+    assert advertised and advertised <= routed
