@@ -9,6 +9,7 @@ worker's peak memory while wrk fires concurrent logins. Prints Markdown for docs
 """
 
 import argparse
+import itertools
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -54,11 +56,27 @@ def post(base: str, path: str, body: dict) -> tuple[int, float]:
     return status, (time.perf_counter() - start) * 1000
 
 
-def measure(base: str, path: str, body: dict, rounds: int) -> tuple[int, float, float]:
-    post(base, path, body)  # warm-up
-    results = [post(base, path, body) for _ in range(rounds)]
-    times = sorted(ms for _, ms in results)
-    return results[0][0], statistics.median(times), times[int(len(times) * 0.95) - 1]
+Body = dict | Callable[[], dict]
+
+
+def measure_side_by_side(base: str, path: str, bodies: list[Body], rounds: int) -> list[tuple[int, float, float]]:
+    """The same request with each body, interleaved round by round (A B A B ...), so that a
+    drift of the machine during the run weighs on every case alike."""
+
+    def body_of(body: Body) -> dict:
+        return body() if callable(body) else body
+
+    for body in bodies:
+        post(base, path, body_of(body))  # warm-up
+    results: list[list[tuple[int, float]]] = [[] for _ in bodies]
+    for _ in range(rounds):
+        for index, body in enumerate(bodies):
+            results[index].append(post(base, path, body_of(body)))
+    summary = []
+    for rows in results:
+        times = sorted(ms for _, ms in rows)
+        summary.append((rows[0][0], statistics.median(times), times[int(len(times) * 0.95) - 1]))
+    return summary
 
 
 def peak_rss_during(proc: psutil.Process, action) -> float:
@@ -85,8 +103,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
-    email = f"bench-{secrets.token_hex(4)}@example.com"
+    run = secrets.token_hex(4)
+    email, pending = f"bench-{run}@example.com", f"bench-{run}-pending@example.com"
     User.objects.create_user(email, PASSWORD, name="Bench", is_email_verified=True)
+    User.objects.create_user(pending, PASSWORD, name="Bench Pending", is_email_verified=False)
+    fresh = (f"bench-{run}-new-{n}@example.com" for n in itertools.count())
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -119,18 +140,26 @@ def main() -> None:
     )
     try:
         wait_ready(port)
-        cases = {
-            "login, right password": ("/api/auth/login", {"email": email, "password": PASSWORD}),
-            "login, wrong password": ("/api/auth/login", {"email": email, "password": "wrong-password-1"}),
-            "login, unknown email": ("/api/auth/login", {"email": "nobody@example.com", "password": "whatever-1"}),
-            "forgot-password, known email": ("/api/auth/forgot-password", {"email": email}),
-            "forgot-password, unknown email": ("/api/auth/forgot-password", {"email": "nobody@example.com"}),
+        nobody = "nobody@example.com"
+        cases: dict[str, list[tuple[str, Body]]] = {
+            "/api/auth/login": [
+                ("right password", {"email": email, "password": PASSWORD}),
+                ("wrong password", {"email": email, "password": "wrong-password-1"}),
+                ("unknown email", {"email": nobody, "password": "whatever-1"}),
+            ],
+            "/api/auth/register": [
+                ("new address", lambda: {"email": next(fresh), "password": PASSWORD, "name": "New"}),
+                ("address with an account", {"email": email, "password": PASSWORD, "name": "Impostor"}),
+            ],
+            "/api/auth/resend-otp": [("unverified account", {"email": pending}), ("unknown email", {"email": nobody})],
+            "/api/auth/forgot-password": [("known email", {"email": email}), ("unknown email", {"email": nobody})],
         }
-        print(f"| request ({args.rounds} sequential) | status | median | p95 |")
+        print(f"| request ({args.rounds} rounds, cases interleaved) | status | median | p95 |")
         print("|---|---:|---:|---:|")
-        for label, (path, body) in cases.items():
-            status, median, p95 = measure(base, path, body, args.rounds)
-            print(f"| {label} | {status} | {median:.1f} ms | {p95:.1f} ms |")
+        for path, variants in cases.items():
+            summary = measure_side_by_side(base, path, [body for _, body in variants], args.rounds)
+            for (label, _), (status, median, p95) in zip(variants, summary, strict=True):
+                print(f"| {path.rsplit('/', 1)[-1]}, {label} | {status} | {median:.1f} ms | {p95:.1f} ms |")
 
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(
@@ -158,7 +187,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
-        User.objects.filter(email=email).delete()
+        # Their queued mail jobs find no account any more and send nothing.
+        User.objects.filter(email__startswith=f"bench-{run}").delete()
 
 
 if __name__ == "__main__":
