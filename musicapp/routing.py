@@ -1,6 +1,9 @@
-"""WebSocket routes of every app (WS.md)."""
+"""WebSocket routes of every app (WS.md), then a catch-all that refuses unknown paths cleanly."""
+
+from django.urls import re_path
 
 import musicapp.platform.converters  # noqa: F401 - registers <oid:...>
+from musicapp.platform.websocket import UnknownPathConsumer
 from playlists.routing import websocket_urlpatterns as playlist_routes
 
-websocket_urlpatterns: list = [*playlist_routes]
+websocket_urlpatterns: list = [*playlist_routes, re_path(r"", UnknownPathConsumer.as_asgi())]

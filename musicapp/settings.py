@@ -156,8 +156,27 @@ CACHES = {
 }
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_CACHE_URL], "prefix": "musicapp:asgi", "capacity": 1000, "expiry": 30},
+        "BACKEND": "musicapp.platform.realtime.ChannelLayer",
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_CACHE_URL,
+                    # Longer than the layer's blocking receive (5 s): a read timeout equal to it
+                    # (redis-py's default) killed every idle socket after 5 s.
+                    "socket_timeout": 15,
+                    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_S", default=2.0),
+                    "socket_keepalive": True,
+                    "health_check_interval": 15,
+                    "max_connections": 200,
+                }
+            ],
+            "prefix": "musicapp:asgi",
+            "capacity": 1000,
+            "expiry": 30,
+            # Sessions' sockets hold for hours; a member whose process vanished without leaving
+            # goes after a day at most (its sends fail silently meanwhile).
+            "group_expiry": 86400,
+        },
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # admin sessions

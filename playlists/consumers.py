@@ -6,52 +6,43 @@ committed change they get playlist:update with the REST playlist object, and pla
 when it goes. A listener who may no longer read it (made private, or removed) is closed with 4404.
 """
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from typing import Any
 
-from musicapp.platform.websocket import origin_allowed
+from channels.db import database_sync_to_async
+
+from musicapp.platform.websocket import JsonConsumer, origin_allowed
 from playlists import services
 from playlists.models import Playlist
 
 
 @database_sync_to_async
-def _may_read(playlist_id: str, user) -> bool:
+def _may_read(playlist_id: str, user: Any) -> bool:
     return Playlist.objects.visible_to(user).filter(pk=playlist_id).exists()
 
 
-class PlaylistConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
+class PlaylistConsumer(JsonConsumer):
+    async def connect(self) -> None:
         self.playlist_id = self.scope["url_route"]["kwargs"]["playlist_id"]
-        self.group = services.group_name(self.playlist_id)
         user = self.scope["user"]
-        refusal = None
         if not origin_allowed(self.scope):
-            refusal = 4403
-        elif not user.is_authenticated:
-            refusal = 4401
-        elif not await _may_read(self.playlist_id, user):
-            refusal = 4404
-        if refusal:
-            await self.accept()  # a close code can only follow an accepted handshake
-            return await self.close(code=refusal)
+            return await self.refuse(4403)
+        if not user.is_authenticated:
+            return await self.refuse(4401)
+        if not await _may_read(self.playlist_id, user):
+            return await self.refuse(4404)
         # Join before accepting: once the client sees the socket open, no update can slip past it.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(services.group_name(self.playlist_id))
         await self.accept()
 
-    async def disconnect(self, code):
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+    async def command(self, kind: str, data: dict[str, Any]) -> None:
+        await self.send_error("read_only", "This socket only sends playlist updates.")
 
-    async def receive_json(self, content, **kwargs):
-        await self.send_json(
-            {"type": "error", "data": {"code": "read_only", "message": "This socket only sends playlist updates."}}
-        )
-
-    async def playlist_update(self, event):
+    async def playlist_update(self, event: dict[str, Any]) -> None:
         user = self.scope["user"]
         if not (event["is_public"] or user.pk in event["members"]):
             return await self.close(code=4404)
         await self.send_json({"type": "playlist:update", "data": {"playlist": event["playlist"]}})
 
-    async def playlist_deleted(self, event):
+    async def playlist_deleted(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "playlist:deleted", "data": {"id": event["id"]}})
         await self.close(code=4410)

@@ -16,7 +16,7 @@ db = s.DATABASES["default"]
 print(json.dumps({
     "db": {k: db[k] for k in ("ENGINE", "NAME", "HOST", "PORT", "USER", "CONN_MAX_AGE")},
     "options": db["OPTIONS"], "cache": s.CACHES["default"]["LOCATION"],
-    "layer": s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], "debug": s.DEBUG,
+    "layer": [h["address"] for h in s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]], "debug": s.DEBUG,
     "hosts": s.ALLOWED_HOSTS, "cors": s.CORS_ALLOWED_ORIGINS, "meili": s.MEILI_URL,
     "email": s.EMAIL_BACKEND, "rate": s.API_RATE, "ratelimit": s.RATELIMIT_ENABLE,
     "hops": s.TRUSTED_PROXY_HOPS, "port": s.PORT, "workers": s.WEB_CONCURRENCY,

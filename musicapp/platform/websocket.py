@@ -9,16 +9,23 @@ Origin: origin_allowed() says whether the browser's Origin may open a socket her
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.settings import api_settings
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from musicapp.platform.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -51,3 +58,71 @@ def origin_allowed(scope: dict) -> bool:
         return True
     host = urlsplit(origin).hostname or ""
     return validate_host(host, settings.ALLOWED_HOSTS)
+
+
+class JsonConsumer(AsyncJsonWebsocketConsumer):
+    """Base of every consumer: no frame can kill a socket (WS.md).
+
+    A frame that is not a JSON object with a string `type`, is binary, or is over
+    MAX_FRAME_BYTES gets an `error` event ({code, message}) and the socket stays open; so does a
+    command that raises a DomainError (its code and message). Subclasses implement
+    `command(type, data)`; refusals on connect use `refuse(code)`. Group membership goes
+    through the channel layer (musicapp.platform.realtime.ChannelLayer), which holds up when
+    many sockets come and go at once.
+    """
+
+    MAX_FRAME_BYTES = 16 * 1024
+    groups_joined: list[str]
+
+    async def refuse(self, close_code: int) -> None:
+        """Refuse after the handshake: a close code can only follow an accepted socket."""
+        await self.accept()
+        await self.close(code=close_code)
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = [*getattr(self, "groups_joined", []), group]
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the member expires with the group (group_expiry) at worst
+                logger.warning("could not leave %s", group, exc_info=True)
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "data": {"code": code, "message": message}})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if text_data is None:
+            return await self.send_error("bad_frame", "Frames are JSON text, not binary.")
+        if len(text_data) > self.MAX_FRAME_BYTES or len(text_data.encode()) > self.MAX_FRAME_BYTES:
+            return await self.send_error("too_large", f"Frames are at most {self.MAX_FRAME_BYTES // 1024} KiB.")
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            return await self.send_error("parse_error", "The frame is not valid JSON.")
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            return await self.send_error("bad_frame", 'A frame is {"type": "...", "data": {...}}.')
+        data = content.get("data")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            return await self.send_error("bad_frame", "A frame's data is an object.")
+        try:
+            await self.command(content["type"], data)
+        except DomainError as error:
+            await self.send_error(error.code, error.message)
+        except Exception:
+            logger.exception("command %r failed on %s", content["type"], type(self).__name__)
+            await self.send_error("server_error", "That command failed on our side; it has been logged.")
+
+    async def command(self, kind: str, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class UnknownPathConsumer(JsonConsumer):
+    """The last route: a socket to a path nobody serves is closed with 4404 (never an HTTP 500)."""
+
+    async def connect(self) -> None:
+        await self.refuse(4404)

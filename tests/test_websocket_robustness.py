@@ -1,0 +1,96 @@
+"""What a careless network and a hostile client do to WebSockets, against the real ASGI server
+(uvicorn, as `make run` and the Procfile's `ws` serve it) and real clients (`websockets`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework_simplejwt.tokens import AccessToken
+from websockets.asyncio.client import connect as aconnect
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from playlists import services
+from tests.factories import PlaylistFactory, SongFactory, UserFactory
+from tests.support.servers import app_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server(static_root):
+    with app_server(static_root=static_root) as url:
+        yield url
+
+
+@pytest.fixture
+def listening(server):
+    owner = UserFactory()
+    playlist = PlaylistFactory(owner=owner, is_public=True)
+    url = f"{server.replace('http', 'ws', 1)}/ws/playlist/{playlist.pk}/?token={AccessToken.for_user(owner)}"
+    return playlist, owner, url
+
+
+def add_song(playlist, owner):
+    services.playlist_song_add(playlist_id=playlist.pk, user=owner, song_id=SongFactory().pk)
+
+
+def test_a_listener_idle_for_a_minute_still_gets_the_next_update(listening):
+    playlist, owner, url = listening
+    with connect(url, open_timeout=10) as socket:
+        time.sleep(60)  # longer than every socket timeout of the path (redis-py's 5 s default among them)
+        add_song(playlist, owner)
+        frame = json.loads(socket.recv(timeout=10))
+    assert frame["type"] == "playlist:update" and frame["data"]["playlist"]["songCount"] == 1
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("this is not json", "parse_error"),
+        ("[" * 5000 + "]" * 5000, "parse_error"),
+        (b"\x00\x01binary", "bad_frame"),
+        (json.dumps({"type": "x", "data": "y" * 20_000}), "too_large"),
+        (json.dumps([1, 2, 3]), "bad_frame"),
+        (json.dumps({"type": "no:such:thing", "data": {}}), "read_only"),
+    ],
+    ids=["text", "deep", "binary", "oversize", "not-an-object", "unknown-type"],
+)
+def test_a_bad_frame_gets_an_error_and_the_socket_stays_open(listening, frame, code):
+    playlist, owner, url = listening
+    with connect(url, open_timeout=10, max_size=None) as socket:
+        socket.send(frame)
+        error = json.loads(socket.recv(timeout=10))
+        assert error["type"] == "error" and error["data"]["code"] == code and error["data"]["message"]
+        add_song(playlist, owner)  # still listening
+        assert json.loads(socket.recv(timeout=10))["type"] == "playlist:update"
+
+
+def test_an_unknown_path_is_refused_cleanly(server):
+    url = f"{server.replace('http', 'ws', 1)}/ws/nothing/here/"
+    with connect(url, open_timeout=10) as socket, pytest.raises(ConnectionClosed) as closed:
+        socket.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
+
+
+def test_a_thousand_listeners_dropping_at_once_leave_no_stale_members(listening):
+    playlist, _owner, url = listening
+    group_key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:group:{services.group_name(playlist.pk)}"
+    members = redis.Redis.from_url(settings.REDIS_CACHE_URL)
+
+    async def crowd(n: int) -> None:
+        sockets = await asyncio.gather(*(aconnect(url, open_timeout=30) for _ in range(n)))
+        assert members.zcard(group_key) == n
+        for socket in sockets:  # drop without a goodbye: the server sees them all go at once
+            socket.transport.abort()
+
+    asyncio.run(crowd(1000))
+    deadline = time.monotonic() + 30
+    while members.zcard(group_key):
+        assert time.monotonic() < deadline, f"{members.zcard(group_key)} stale members left in the group"
+        time.sleep(0.2)
