@@ -206,6 +206,11 @@ AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 COVER_MAX_BYTES = env.int("COVER_MAX_BYTES", default=5 * 1024 * 1024)
 BANNER_MAX_BYTES = env.int("BANNER_MAX_BYTES", default=5 * 1024 * 1024)
 AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=50 * 1024 * 1024)
+# Pixels an uploaded image may declare, checked before decoding (image bombs). PNG and WebP
+# decode whole (12 MP, e.g. 4000 x 3000: ~100 MB to decode as RGBA and shrink); JPEG decodes at
+# 1/8 scale for thumbnails.
+MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=12_000_000)
+MAX_JPEG_PIXELS = env.int("MAX_JPEG_PIXELS", default=100_000_000)
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=600)
 PLAY_DURATION_SLACK_S = env.float("PLAY_DURATION_SLACK_S", default=5.0)
 RECOMMENDATIONS_MAX_AGE_HOURS = env.int("RECOMMENDATIONS_MAX_AGE_HOURS", default=24)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,32 +52,64 @@ class CheckedImage:
         return content_digest(self.data)
 
 
+def _refuse(field: str, text: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {text}", errors={field: [text]})
+
+
 def check_image(upload: UploadedFile | None, *, field: str, max_bytes: int) -> CheckedImage:
-    """A JPEG, PNG or WebP no larger than max_bytes, judged by its content, not its name."""
+    """A JPEG, PNG or WebP of at most max_bytes, judged by its content, and not too many pixels.
+
+    The pixel count is read from the header before anything is decoded: a 400 KB PNG can
+    declare 12000 x 12000 pixels and cost 430 MB to 1.6 GB to decode. PNG and WebP decode
+    whole, so they get MAX_IMAGE_PIXELS (12 MP: about 100 MB to decode and shrink); a JPEG decodes at 1/8
+    scale for our thumbnails, so MAX_JPEG_PIXELS (100 MP) costs it about 1.6 MP.
+    """
     if upload is None:
-        raise InvalidInput(f"{field}: no file was sent.", errors={field: ["No file was sent."]})
+        raise _refuse(field, "No file was sent.")
     if (upload.size or 0) > max_bytes:
         raise TooLarge(f"{field}: the file is larger than {max_bytes // (1024 * 1024)} MB.")
     data = upload.read()
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind, size = probe.format, probe.size
-            probe.verify()  # structure check; decoding happens below when we re-encode
+        with warnings.catch_warnings():  # Pillow's own bomb warning: we judge the pixels just below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))  # reads the header only
+        with probe:
+            kind, (width, height) = probe.format, probe.size
+            limit = settings.MAX_JPEG_PIXELS if kind == "JPEG" else settings.MAX_IMAGE_PIXELS
+            if kind in IMAGE_FORMATS and width * height > limit:
+                raise _refuse(field, f"The image is {width} x {height} pixels; at most {limit / 1e6:g} megapixels.")
+            probe.verify()  # the file's structure (chunks, checksums), without decoding pixels
         with Image.open(io.BytesIO(data)) as image:
-            image.load()
+            _decode_reduced(image, 256)  # decodes for real: a corrupt image fails here, not later
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         kind = None
     if kind not in IMAGE_FORMATS:
-        text = "Upload a JPEG, PNG or WebP image."
-        raise InvalidInput(f"{field}: {text}", errors={field: [text]})
-    return CheckedImage(data=data, format=kind, width=size[0], height=size[1])
+        raise _refuse(field, "Upload a JPEG, PNG or WebP image.")
+    return CheckedImage(data=data, format=kind, width=width, height=height)
+
+
+REDUCIBLE_MODES = {"L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "I", "F"}
+
+
+def _decode_reduced(image: Image.Image, side: int) -> Image.Image:
+    """Decode no more than a `side` square needs: JPEG decodes at 1/2..1/8 scale (draft);
+    other formats decode whole (bounded by MAX_IMAGE_PIXELS) and are box-reduced at once,
+    which, unlike a resample, makes no full-size premultiplied copy of an RGBA image."""
+    target = side * 2
+    image.draft("RGB", (target, target))
+    image.load()
+    factor = min(image.size) // target
+    if factor >= 2 and image.mode in REDUCIBLE_MODES:
+        image = image.reduce(factor)
+    image.thumbnail((target, target), Image.Resampling.LANCZOS)
+    return image
 
 
 def square_webp(image: CheckedImage, side: int) -> bytes:
     """Center-cropped square, re-encoded (which also drops EXIF and anything hidden in the file)."""
     with Image.open(io.BytesIO(image.data)) as opened:
-        source = ImageOps.exif_transpose(opened)
-        has_alpha = source.mode in ("RGBA", "LA") or "transparency" in source.info
+        source = ImageOps.exif_transpose(_decode_reduced(opened, side))
+        has_alpha = source.mode in ("RGBA", "LA", "PA") or "transparency" in source.info
         square = ImageOps.fit(source.convert("RGBA" if has_alpha else "RGB"), (side, side), Image.Resampling.LANCZOS)
         out = io.BytesIO()
         square.save(out, "WEBP", quality=85, method=4)
