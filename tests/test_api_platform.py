@@ -271,12 +271,22 @@ def test_rate_limit_can_be_switched_off(api):
     assert [api.get("/test/cache").status_code for _ in range(3)] == [200, 200, 200]
 
 
-@override_settings(API_RATE="1/15m", TRUSTED_PROXY_HOPS=1)
-def test_rate_limit_trusts_only_the_configured_proxy_hops(api):
-    # One trusted proxy appends the client's address; whatever the client wrote before is ignored.
-    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7").status_code == 200
-    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.7").status_code == 429
+@override_settings(API_RATE="1/15m", TRUSTED_PROXIES=["127.0.0.1", "10.0.0.0/8"])
+def test_rate_limit_believes_forwarded_addresses_only_from_trusted_proxies(api):
+    # Our proxies (127.0.0.1, then 10.x) append the address they got the request from; whatever
+    # the client wrote further left is ignored.
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7, 10.1.1.1").status_code == 200
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.7, 10.1.1.1").status_code == 429
     assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.8").status_code == 200
+    # A peer that is not one of our proxies is the client, whatever it forwards.
+    assert api.get("/test/cache", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="1.1.1.1").status_code == 200
+    assert api.get("/test/cache", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="2.2.2.2").status_code == 429
+
+
+@override_settings(API_RATE="1/15m")
+def test_forwarded_addresses_are_ignored_by_default(api):
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 200
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="7.7.7.7").status_code == 429
 
 
 # --- gzip, CORS, security headers -----------------------------------------------------

@@ -19,7 +19,7 @@ print(json.dumps({
     "layer": [h["address"] for h in s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]], "debug": s.DEBUG,
     "hosts": s.ALLOWED_HOSTS, "cors": s.CORS_ALLOWED_ORIGINS, "meili": s.MEILI_URL,
     "email": s.EMAIL_BACKEND, "rate": s.API_RATE, "ratelimit": s.RATELIMIT_ENABLE,
-    "hops": s.TRUSTED_PROXY_HOPS, "port": s.PORT, "workers": s.WEB_CONCURRENCY,
+    "proxies": s.TRUSTED_PROXIES, "port": s.PORT, "workers": s.WEB_CONCURRENCY,
     "secure_cookies": s.SESSION_COOKIE_SECURE,
 }))
 """
@@ -90,7 +90,7 @@ def test_local_defaults():
     assert s["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
     assert s["meili"] == ""
     assert s["email"] == "django.core.mail.backends.console.EmailBackend"
-    assert (s["rate"], s["ratelimit"], s["hops"], s["port"], s["workers"]) == ("1000/15m", True, 0, 8000, 1)
+    assert (s["rate"], s["ratelimit"], s["proxies"], s["port"], s["workers"]) == ("1000/15m", True, [], 8000, 1)
     assert s["secure_cookies"] is False
 
 
@@ -102,21 +102,21 @@ def test_environment_overrides():
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         API_RATE="50/1m",
         RATELIMIT_ENABLE="false",
-        TRUSTED_PROXY_HOPS="2",
+        TRUSTED_PROXIES="10.0.0.5,192.168.0.0/16",
         PORT="9000",
         WEB_CONCURRENCY="4",
         SECURE_COOKIES="true",
     )
     assert s["hosts"] == ["api.example.com", ".example.org"]
     assert s["cors"] == ["https://app.example.com"]
-    assert (s["meili"], s["rate"], s["ratelimit"], s["hops"], s["port"], s["workers"]) == (
+    assert (s["meili"], s["rate"], s["ratelimit"], s["port"], s["workers"]) == (
         "http://meili:7700",
         "50/1m",
         False,
-        2,
         9000,
         4,
     )
+    assert s["proxies"] == ["10.0.0.5", "192.168.0.0/16"]
     assert s["email"].endswith("filebased.EmailBackend")
     assert s["secure_cookies"] is True
 
@@ -147,3 +147,15 @@ def test_live_database_has_the_search_extensions():
     with connection.cursor() as cursor:
         cursor.execute("SELECT extname FROM pg_extension WHERE extname IN ('pg_trgm', 'unaccent') ORDER BY 1")
         assert [row[0] for row in cursor.fetchall()] == ["pg_trgm", "unaccent"]
+
+
+def test_a_garbled_trusted_proxy_fails_fast():
+    result = subprocess.run(
+        [sys.executable, "-c", DUMP],
+        env={**BASE_ENV, "TRUSTED_PROXIES": "10.0.0.1,not-an-address"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "TRUSTED_PROXIES" in result.stderr

@@ -267,7 +267,7 @@ def test_login_allows_five_attempts_per_ip_then_429(call):
     assert other_ip.status_code == 401
 
 
-@override_settings(TRUSTED_PROXY_HOPS=1)
+@override_settings(TRUSTED_PROXIES=["127.0.0.1"])
 def test_login_limit_uses_the_client_behind_the_trusted_proxy(call):
     for n in range(5):
         call(

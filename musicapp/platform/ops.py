@@ -19,7 +19,7 @@ from rest_framework.permissions import AllowAny
 from musicapp.platform.errors import NotAllowed, Unauthorized
 from musicapp.platform.handlers import error_response
 from musicapp.platform.health import run_checks
-from musicapp.platform.net import client_ip
+from musicapp.platform.net import address_in, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _metrics_allowed(request: HttpRequest) -> bool:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
         return True
-    return client_ip(request) in settings.METRICS_ALLOWED_IPS
+    return address_in(client_ip(request), settings.METRICS_ALLOWED_IPS)
 
 
 @extend_schema(exclude=True)

@@ -92,6 +92,24 @@ def collect_static(static_root) -> None:
     )
 
 
+def procfile_command(procfile: str, name: str, **variables: str) -> list[str]:
+    """The command line of process `name` in a Procfile of the project, with $VARIABLES filled
+    in and programs taken from this virtualenv: tests run what `make run` runs."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    lines = (Path(settings.BASE_DIR) / procfile).read_text().splitlines()
+    line = next(line.split(":", 1)[1] for line in lines if line.startswith(f"{name}:"))
+    for variable, value in variables.items():
+        line = line.replace(f"${variable}", value)
+    argv = shlex.split(line)
+    program = Path(sys.executable).parent / argv[0]
+    return [str(program) if program.exists() else argv[0], *argv[1:]]
+
+
 def process_env(**extra: str) -> dict:
     """The environment of a server or worker process that shares this test's database and Redis."""
     import os
@@ -129,12 +147,11 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
 def job_worker(env: dict | None = None, *, args: tuple[str, ...] = ()):
     """A real job worker (`manage.py procrastinate worker`, as the Procfile's `worker`) on the
     test database; yields its process. Tests using it need committed data (transaction=True)."""
-    import sys
 
     from django.conf import settings
 
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "procrastinate", "worker", *args],
+        [*procfile_command("Procfile", "worker"), *args],
         cwd=settings.BASE_DIR,
         env=process_env(**(env or {})),
         stdout=subprocess.DEVNULL,
@@ -160,21 +177,7 @@ def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = No
     port = free_port()
     process_env_ = process_env(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", STATIC_ROOT=str(static_root), **(env or {}))
     if interface == "uvicorn":
-        uvicorn = str(Path(sys.executable).parent / "uvicorn")
-        cmd = [
-            uvicorn,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--lifespan",
-            "off",
-            "--timeout-graceful-shutdown",
-            "5",
-            "musicapp.asgi:application",
-        ]
+        cmd = procfile_command("Procfile.dev", "web", PORT=str(port), WEB_CONCURRENCY="1")
     else:
         app = "musicapp.asgi:application" if interface.startswith("asgi") else "musicapp.wsgi:application"
         args = f"--interface {interface} --host 127.0.0.1 --port {port} --workers 1 --workers-kill-timeout 5"
