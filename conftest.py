@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.support.auth import auth_client
+from tests.support.jobs import run_pending_jobs
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +41,22 @@ def _unmanaged_tables_emptied_after_committing_tests(request):
     marker = request.node.get_closest_marker("django_db")
     if marker and marker.kwargs.get("transaction"):
         _empty_unmanaged_tables()
+
+
+@pytest.fixture
+def call(django_capture_on_commit_callbacks):
+    """POST/PATCH/GET through the API with on-commit side effects (cache drops) and the jobs
+    it queued (mail) run, as a worker would run them just after."""
+
+    def _call(client: APIClient, method: str, path: str, data=None, **extra):
+        if method != "get" and "format" not in extra:
+            extra["format"] = "json"
+        with django_capture_on_commit_callbacks(execute=True):
+            response = getattr(client, method)(path, data, **extra)
+        run_pending_jobs()
+        return response
+
+    return _call
 
 
 @pytest.fixture

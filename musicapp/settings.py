@@ -5,6 +5,7 @@ DATABASE_URL and REDIS_URL have no default here: `make run` / `make test` (throu
 musicapp.dev.devservices) start an embedded PostgreSQL and Redis and set them.
 """
 
+import ipaddress
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ PORT = env.int("PORT", default=8000)
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "musicapp.apps.StaffAdminConfig",  # django.contrib.admin with a rate-limited sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -271,7 +272,13 @@ SPECTACULAR_SETTINGS = {
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = "musicapp.platform.net.client_ip"
-TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+# Addresses or networks of our own reverse proxies: only their X-Forwarded-For is believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _entry in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_entry!r} is not an address or network.") from _exc
 API_RATE = env("API_RATE", default="1000/15m")
 # Per-endpoint limits on the auth flows, each "count/period" and overridable, e.g. RATE_LOGIN_IP=20/15m.
 AUTH_RATES = {
@@ -292,9 +299,12 @@ AUTH_RATES = {
     }.items()
 }
 
+INVITE_RATE = env("RATE_INVITE", default="30/h")  # collaboration invitations (emails) per owner
+
 # --- Operations -------------------------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# Token by default: behind a proxy on the same host, every client would be 127.0.0.1.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 PROMETHEUS_EXPORT_MIGRATIONS = False
 HEALTH_CHECK_TIMEOUT_S = env.float("HEALTH_CHECK_TIMEOUT_S", default=2.0)
 
@@ -334,6 +344,7 @@ JOB_SCHEDULES = {
         "compute_recommendations": "30 3 * * *",  # nightly, for users with new plays or likes
         "cleanup_accounts": "15 4 * * *",  # expired email codes and logins
         "cleanup_media": "45 4 * * *",  # orphaned files of the local media store
+        "cleanup_invitations": "50 4 * * *",  # lapsed playlist invitations
         "retry_stalled_jobs": "* * * * *",  # jobs of workers that stopped beating
         "prune_old_jobs": "0 5 * * *",  # failed jobs older than JOBS_KEEP_FAILED_DAYS
     }.items()

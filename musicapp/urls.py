@@ -7,9 +7,6 @@ from accounts.urls import auth_urlpatterns, user_urlpatterns
 from library.urls import album_urlpatterns, artist_urlpatterns, library_urlpatterns, song_urlpatterns
 from musicapp.platform import ops, serve
 
-admin.site.site_header = "Music app staff"
-admin.site.site_title = "Music app staff"
-
 urlpatterns = [
     path("health", ops.health, name="health"),
     path("metrics", ops.prometheus_metrics, name="metrics"),

@@ -4,7 +4,7 @@ caches drop and live listeners hear of it exactly as when the owner makes the ch
 from django.contrib import admin
 
 from playlists import services
-from playlists.models import Playlist, PlaylistCollaborator, PlaylistSong
+from playlists.models import Playlist, PlaylistCollaborator, PlaylistInvitation, PlaylistSong
 
 
 class PlaylistSongInline(admin.TabularInline):
@@ -30,6 +30,16 @@ class CollaboratorInline(admin.TabularInline):
         return False
 
 
+class InvitationInline(admin.TabularInline):
+    model = PlaylistInvitation
+    fields = ("email", "invited_by", "created_at", "expires_at")
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False  # owners invite through the API, which emails the invitation
+
+
 @admin.register(Playlist)
 class PlaylistAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "is_public", "collaborative", "song_count", "updated_at")
@@ -38,7 +48,7 @@ class PlaylistAdmin(admin.ModelAdmin):
     search_fields = ("name", "owner__email", "owner__name")
     raw_id_fields = ("owner",)
     readonly_fields = ("id", "song_count", "created_at", "updated_at")
-    inlines = [CollaboratorInline, PlaylistSongInline]
+    inlines = [CollaboratorInline, InvitationInline, PlaylistSongInline]
 
     def save_model(self, request, obj, form, change):
         services.playlist_staff_save(playlist=obj)

@@ -7,15 +7,18 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
 from musicapp.platform import scoped_cache
+from musicapp.platform.errors import NotAllowed
 from musicapp.platform.pagination import KeysetPagination
 from musicapp.platform.responses import envelope_schema, ok, validated
 from musicapp.platform.schema import ERROR
 from playlists import services
-from playlists.models import Playlist
+from playlists.models import Playlist, PlaylistInvitation
 from playlists.serializers import (
     AddSongInput,
     BannerInput,
     CollaboratorInput,
+    InvitationSerializer,
+    PendingInvitationSerializer,
     PlaylistDetailSerializer,
     PlaylistInput,
     PlaylistPatchInput,
@@ -130,11 +133,68 @@ class ReorderView(APIView):
         return ok(playlist=fresh(playlist_id))
 
 
+INVITED = envelope_schema("InvitedResponse", playlist=PlaylistDetailSerializer(), message=serializers.CharField())
+INVITATIONS = envelope_schema("InvitationsResponse", invitations=InvitationSerializer(many=True))
+OWNER_INVITATIONS = envelope_schema("PlaylistInvitationsResponse", invitations=PendingInvitationSerializer(many=True))
+
+
 class CollaboratorsView(APIView):
-    @extend_schema(tags=["playlists"], request=CollaboratorInput, responses={200: PLAYLIST, 403: ERROR})
+    @extend_schema(
+        tags=["playlists"],
+        summary="Invite a collaborator by email",
+        description=(
+            "Owner only. Sends an invitation to the address; the invitee joins by accepting it "
+            "(POST /api/playlist/invitations/<id>/accept) once signed in with that address. The "
+            "answer is the same whether or not the address has an account."
+        ),
+        request=CollaboratorInput,
+        responses={200: INVITED, 403: ERROR},
+    )
     def post(self, request, playlist_id):
-        services.collaborator_add(playlist_id=playlist_id, user=request.user, **validated(CollaboratorInput, request))
-        return ok(playlist=fresh(playlist_id))
+        email = validated(CollaboratorInput, request)["email"]
+        services.collaborator_invite(playlist_id=playlist_id, user=request.user, email=email)
+        return ok(
+            playlist=fresh(playlist_id),
+            message=f"Invitation sent to {email}. They join the playlist once they accept it.",
+        )
+
+    @extend_schema(tags=["playlists"], summary="Pending invitations (owner)", responses={200: OWNER_INVITATIONS})
+    def get(self, request, playlist_id):
+        playlist = services.get_readable(playlist_id, request.user)
+        if playlist.owner_id != request.user.pk:
+            raise NotAllowed("Only the playlist's owner sees its invitations.")
+        invitations = PlaylistInvitation.objects.pending().filter(playlist=playlist).order_by("-created_at")
+        return ok(invitations=PendingInvitationSerializer(invitations, many=True).data)
+
+
+class PlaylistInvitationView(APIView):
+    @extend_schema(tags=["playlists"], summary="Take an invitation back (owner)", responses={200: MESSAGE, 403: ERROR})
+    def delete(self, request, playlist_id, invitation_id):
+        services.invitation_cancel(playlist_id=playlist_id, user=request.user, invitation_id=invitation_id)
+        return ok(message="Invitation cancelled.")
+
+
+class MyInvitationsView(APIView):
+    @extend_schema(
+        tags=["playlists"], summary="Invitations to collaborate, for the caller", responses={200: INVITATIONS}
+    )
+    def get(self, request):
+        invitations = PlaylistInvitation.objects.for_invitee(request.user).order_by("-created_at")
+        return ok(invitations=InvitationSerializer(invitations, many=True).data)
+
+
+class InvitationAcceptView(APIView):
+    @extend_schema(tags=["playlists"], summary="Accept an invitation", request=None, responses={200: PLAYLIST})
+    def post(self, request, invitation_id):
+        playlist = services.invitation_accept(invitation_id=invitation_id, user=request.user)
+        return ok(playlist=fresh(playlist.pk))
+
+
+class InvitationView(APIView):
+    @extend_schema(tags=["playlists"], summary="Decline an invitation", responses={200: MESSAGE})
+    def delete(self, request, invitation_id):
+        services.invitation_decline(invitation_id=invitation_id, user=request.user)
+        return ok(message="Invitation declined.")
 
 
 class CollaboratorView(APIView):

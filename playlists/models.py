@@ -3,9 +3,10 @@ from django.db import models
 from django.db.models import Deferrable, Q
 
 from musicapp.platform.models import BaseModel
-from playlists.querysets import PlaylistQuerySet
+from playlists.querysets import PlaylistInvitationQuerySet, PlaylistQuerySet
 
 MAX_SONGS = 10_000
+INVITATION_DAYS = 30
 
 
 class Playlist(BaseModel):
@@ -63,3 +64,23 @@ class PlaylistSong(BaseModel):
                 fields=["playlist", "position"], name="playlists_position_unique", deferrable=Deferrable.DEFERRED
             ),
         ]
+
+
+class PlaylistInvitation(BaseModel):
+    """An owner's invitation to collaborate, by email address. Whether the address has an
+    account is never told to the owner: the invitee accepts (or declines) once signed in with
+    that address, and the invitation lapses after INVITATION_DAYS."""
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+
+    objects = PlaylistInvitationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["playlist", "email"], name="playlists_invitation_once")]
+        indexes = [models.Index(fields=["email", "expires_at"], name="playlists_invitation_email_idx")]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.email} for {self.playlist_id}"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -42,3 +43,12 @@ class PlaylistQuerySet(models.QuerySet):
             "collaborators",
             Prefetch("entries", queryset=PlaylistSong.objects.order_by("position").only("playlist_id", "song_id")),
         )
+
+
+class PlaylistInvitationQuerySet(models.QuerySet):
+    def pending(self) -> PlaylistInvitationQuerySet:
+        return self.filter(expires_at__gt=timezone.now())
+
+    def for_invitee(self, user: User) -> PlaylistInvitationQuerySet:
+        """The caller's own: addressed to their (verified) email, still pending."""
+        return self.pending().filter(email=user.email).select_related("playlist__owner", "invited_by")

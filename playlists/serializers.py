@@ -35,6 +35,31 @@ class PlaylistSerializer(serializers.Serializer):
         return [entry.song_id for entry in playlist.entries.all()]  # prefetched in position order
 
 
+class PlaylistRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    owner = PublicUserSerializer()
+
+
+class InvitationSerializer(serializers.Serializer):
+    """An invitation as its invitee sees it."""
+
+    id = serializers.CharField()
+    playlist = PlaylistRefSerializer()
+    invited_by = PublicUserSerializer()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+class PendingInvitationSerializer(serializers.Serializer):
+    """An invitation as the playlist's owner sees it."""
+
+    id = serializers.CharField()
+    email = serializers.EmailField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
 class PlaylistDetailSerializer(PlaylistSerializer):
     songs = serializers.SerializerMethodField()
 
@@ -69,7 +94,7 @@ class ReorderInput(serializers.Serializer):
 
 
 class CollaboratorInput(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
 
 
 class BannerInput(serializers.Serializer):

@@ -7,19 +7,30 @@ is lost or duplicated. After commit, caches are dropped and listeners get the ne
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import User
 from library.models import Song
 from musicapp.adapters import media
 from musicapp.platform import realtime, scoped_cache
 from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from playlists.models import MAX_SONGS, Playlist, PlaylistCollaborator, PlaylistSong
+from musicapp.platform.jobs import enqueue
+from musicapp.platform.ratelimit import enforce
+from playlists.models import (
+    INVITATION_DAYS,
+    MAX_SONGS,
+    Playlist,
+    PlaylistCollaborator,
+    PlaylistInvitation,
+    PlaylistSong,
+)
 
 BANNER_SIDE_PX = 600
 
@@ -223,17 +234,68 @@ def playlist_reorder(*, playlist_id: str, user: User, song_ids: list[str]) -> Pl
 # --- collaborators --------------------------------------------------------------------------
 
 
-def collaborator_add(*, playlist_id: str, user: User, email: str) -> Playlist:
+def collaborator_invite(*, playlist_id: str, user: User, email: str) -> Playlist:
+    """Invite an address to collaborate (owner only). The answer, and what the owner sees, are
+    the same whether or not the address has an account: the invitee accepts once signed in
+    with it (invitation_accept). Re-inviting renews the invitation and its email."""
+    email = User.objects.normalize_email(email)
+    enforce(None, group="playlists:invite", value=user.pk, rate=settings.INVITE_RATE)
     with transaction.atomic():
         playlist = get_readable(playlist_id, user, lock=True)
-        _check_owner(playlist, user, "add collaborators")
-        invitee = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
-        if invitee is None:
-            raise NotFound("No account has that email address.")
-        if invitee.pk == playlist.owner_id:
+        _check_owner(playlist, user, "invite collaborators")
+        if email == user.email:
             raise InvalidInput("email: you own this playlist already.", errors={"email": ["You own it already."]})
-        _collaborator_link(playlist, invitee.pk)
+        expires_at = timezone.now() + timedelta(days=INVITATION_DAYS)
+        PlaylistInvitation.objects.update_or_create(
+            playlist=playlist, email=email, defaults={"invited_by": user, "expires_at": expires_at}
+        )
+        enqueue(
+            "mail.send_templated",
+            to=email,
+            subject=f"{user.name or 'Someone'} invited you to collaborate on a playlist",
+            template="playlists/email/invitation",
+            context={"inviter": user.name or "Someone", "playlist": playlist.name, "days": INVITATION_DAYS},
+        )
     return playlist
+
+
+def invitation_accept(*, invitation_id: str, user: User) -> Playlist:
+    """The invitee joins: the invitation becomes a collaborator link. Holds the playlist's lock."""
+    with transaction.atomic():
+        invitation = (
+            PlaylistInvitation.objects.for_invitee(user)
+            .select_for_update(of=("self",))
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None:
+            raise NotFound("No such invitation, or it has lapsed.")
+        playlist = _locked(invitation.playlist_id)
+        invitation.delete()
+        if playlist.owner_id != user.pk:
+            _collaborator_link(playlist, user.pk)
+    return playlist
+
+
+def invitation_decline(*, invitation_id: str, user: User) -> None:
+    deleted, _ = PlaylistInvitation.objects.for_invitee(user).filter(pk=invitation_id).delete()
+    if not deleted:
+        raise NotFound("No such invitation, or it has lapsed.")
+
+
+def invitation_cancel(*, playlist_id: str, user: User, invitation_id: str) -> None:
+    """The owner takes an invitation back."""
+    with transaction.atomic():
+        playlist = get_readable(playlist_id, user, lock=True)
+        _check_owner(playlist, user, "cancel invitations")
+        deleted, _ = PlaylistInvitation.objects.filter(playlist=playlist, pk=invitation_id).delete()
+        if not deleted:
+            raise NotFound("No such invitation.")
+
+
+def invitations_expired_delete() -> int:
+    deleted, _ = PlaylistInvitation.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
 
 
 def _collaborator_link(playlist: Playlist, user_id: str) -> None:

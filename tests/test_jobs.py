@@ -138,6 +138,7 @@ def test_the_schedule_is_registered():
         "library.compute_recommendations": "30 3 * * *",
         "accounts.cleanup": "15 4 * * *",
         "media.delete_orphans": "45 4 * * *",
+        "playlists.cleanup_invitations": "50 4 * * *",
         "jobs.retry_stalled": "* * * * *",
         "jobs.prune_old": "0 5 * * *",
     }

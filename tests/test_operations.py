@@ -70,6 +70,12 @@ def test_health_rejects_other_methods_with_a_405_envelope(client):
     assert response.json() == {"success": False, "code": "method_not_allowed", "message": 'Method "POST" not allowed.'}
 
 
+def test_metrics_need_the_token_by_default_even_from_loopback(client):
+    # Behind a proxy on the same host every client is 127.0.0.1: loopback proves nothing.
+    assert client.get("/metrics").status_code == 401
+
+
+@override_settings(METRICS_ALLOWED_IPS=["127.0.0.1"])
 def test_metrics_open_to_allowed_address(client):
     client.get("/health")
     response = client.get("/metrics")  # the test client comes from 127.0.0.1
@@ -87,9 +93,10 @@ def test_metrics_need_the_token_from_elsewhere(client):
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
 
 
-@override_settings(METRICS_ALLOWED_IPS=["127.0.0.1"], TRUSTED_PROXY_HOPS=1)
-def test_metrics_behind_a_proxy_use_the_forwarded_client(client):
+@override_settings(METRICS_ALLOWED_IPS=["127.0.0.1", "10.0.0.0/8"], TRUSTED_PROXIES=["127.0.0.1"])
+def test_metrics_behind_a_proxy_judge_the_real_client(client):
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR="198.51.100.4").status_code == 401
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="10.9.8.7").status_code == 200
 
 
 def test_openapi_schema_and_docs_are_published(client):
@@ -107,6 +114,23 @@ def test_staff_can_log_into_the_admin(client):
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/user/", {"q": staff.email}).status_code == 200
+
+
+def test_admin_sign_in_is_rate_limited_like_the_apis(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    wrong = [client.post("/admin/login/", {"username": staff.email, "password": f"guess-{n}"}) for n in range(6)]
+    assert [r.status_code for r in wrong] == [200] * 5 + [429]
+    assert int(wrong[-1]["Retry-After"]) > 0 and b"Too many sign-in attempts" in wrong[-1].content
+    # Even the right password waits now: the attempt is not tried.
+    right = client.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    assert right.status_code == 429
+    assert client.get("/admin/").status_code == 302  # still signed out
+
+
+def test_admin_sign_in_limit_counts_per_address_too(client):
+    for n in range(5):
+        client.post("/admin/login/", {"username": f"someone{n}@example.com", "password": "guess"})
+    assert client.post("/admin/login/", {"username": "other@example.com", "password": "guess"}).status_code == 429
 
 
 def test_non_staff_cannot_use_the_admin(client):

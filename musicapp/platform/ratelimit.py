@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # DRF loads this module while rest_framework.views is still l
     from rest_framework.views import APIView
 
 
-def enforce(request: HttpRequest | Request, *, group: str, value: str, rate: str) -> None:
+def enforce(request: HttpRequest | Request | None, *, group: str, value: str, rate: str) -> None:
     """Count one hit of `value` (an IP, an email...) in `group`; raise RateLimited past `rate`.
 
     The value is hashed into the Redis key by django-ratelimit, so emails are not stored.
