@@ -168,7 +168,12 @@ class CollaboratorsView(APIView):
 
 
 class PlaylistInvitationView(APIView):
-    @extend_schema(tags=["playlists"], summary="Take an invitation back (owner)", responses={200: MESSAGE, 403: ERROR})
+    @extend_schema(
+        tags=["playlists"],
+        operation_id="playlist_invitation_cancel",
+        summary="Take an invitation back (owner)",
+        responses={200: MESSAGE, 403: ERROR},
+    )
     def delete(self, request, playlist_id, invitation_id):
         services.invitation_cancel(playlist_id=playlist_id, user=request.user, invitation_id=invitation_id)
         return ok(message="Invitation cancelled.")
@@ -191,7 +196,9 @@ class InvitationAcceptView(APIView):
 
 
 class InvitationView(APIView):
-    @extend_schema(tags=["playlists"], summary="Decline an invitation", responses={200: MESSAGE})
+    @extend_schema(
+        tags=["playlists"], operation_id="invitation_decline", summary="Decline an invitation", responses={200: MESSAGE}
+    )
     def delete(self, request, invitation_id):
         services.invitation_decline(invitation_id=invitation_id, user=request.user)
         return ok(message="Invitation declined.")
