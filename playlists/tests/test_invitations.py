@@ -93,7 +93,9 @@ def test_nobody_else_sees_or_accepts_an_invitation(owner_api, stranger, playlist
     assert other.post(f"/api/playlist/invitations/{invitation.pk}/accept").status_code == 404
     assert collaborator_api.get(f"/api/playlist/{playlist.pk}/collaborators").status_code == 403
     assert (
-        collaborator_api.post(f"/api/playlist/{playlist.pk}/collaborators", {"email": "x@example.com"}).status_code
+        collaborator_api.post(
+            f"/api/playlist/{playlist.pk}/collaborators", {"email": "x@example.com"}, format="json"
+        ).status_code
         == 403
     )
 
