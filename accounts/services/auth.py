@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import revocation
 from accounts.errors import BadCredentials, CodeInvalid, EmailNotVerified, TokenReused
 from accounts.models import EmailCode, Login, User
 from accounts.tokens import INVALID_REFRESH, TokenPair, issue_pair, matches_password, read_refresh
@@ -214,13 +215,21 @@ def user_login(*, email: str, password: str, ip: str | None, user_agent: str) ->
 
 
 def login_revoke(*, login: Login, reason: str) -> None:
+    """End one login: its refresh token stops at once, and (after commit) its access tokens and
+    open sockets too."""
     if login.revoked_at is None:
         login.revoked_at, login.revoked_reason = timezone.now(), reason
         login.save(update_fields=["revoked_at", "revoked_reason", "updated_at"])
+        revocation.mark_revoked_on_commit([login.pk])
 
 
 def logins_revoke_all(*, user: User, reason: str) -> int:
-    return Login.objects.active().filter(user=user).update(revoked_at=timezone.now(), revoked_reason=reason)
+    with transaction.atomic():
+        active = Login.objects.active().filter(user=user)
+        ids = list(active.values_list("pk", flat=True))
+        active.filter(pk__in=ids).update(revoked_at=timezone.now(), revoked_reason=reason)
+        revocation.mark_revoked_on_commit(ids)
+    return len(ids)
 
 
 def tokens_refresh(*, refresh_token: str) -> TokenPair:

@@ -158,3 +158,22 @@ def test_deactivating_a_user_stops_their_tokens_at_once(call, listener, sign_in,
         services.user_deactivate(user=listener)
     assert bearer(tokens["accessToken"]).get("/api/user/me").status_code == 401
     assert refresh(call, tokens["refreshToken"]).status_code == 401
+
+
+def test_logout_ends_that_logins_access_tokens_at_once(call, listener, sign_in):
+    phone, laptop = sign_in(listener), sign_in(listener)
+    phone_api = bearer(phone["accessToken"])
+    assert phone_api.get("/api/user/me").status_code == 200
+    call(phone_api, "post", "/api/auth/logout", {"refreshToken": phone["refreshToken"]})
+    response = phone_api.get("/api/user/me")
+    assert response.status_code == 401 and response.json()["code"] == "token_revoked"
+    assert bearer(laptop["accessToken"]).get("/api/user/me").status_code == 200  # another login lives on
+
+
+def test_a_replayed_refresh_token_ends_the_access_tokens_of_its_login(call, listener, sign_in):
+    signed_in = sign_in(listener)
+    fresh = refresh(call, signed_in["refreshToken"]).json()
+    refresh(call, signed_in["refreshToken"])  # the replay: the whole login is revoked
+    for access in (signed_in["accessToken"], fresh["accessToken"]):
+        response = bearer(access).get("/api/user/me")
+        assert response.status_code == 401 and response.json()["code"] == "token_revoked"

@@ -29,12 +29,19 @@ logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
-def _user_for(raw_token: str) -> Any:
+def _user_for(raw_token: str) -> tuple[Any, str | None]:
+    """The token's user and login id (its "sid" claim), by the API's own authentication."""
     auth: Any = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()  # type: ignore[operator]  # the API's own
     try:
-        return auth.get_user(auth.get_validated_token(raw_token.encode()))
+        token = auth.get_validated_token(raw_token.encode())
+        return auth.get_user(token), token.get("sid")
     except (InvalidToken, TokenError, AuthenticationFailed):
-        return None
+        return None, None
+
+
+def login_group(login_id: str) -> str:
+    """The channel-layer group of one login's open sockets: told when the login ends."""
+    return f"login.{login_id}"
 
 
 class JWTQueryStringMiddleware:
@@ -43,8 +50,13 @@ class JWTQueryStringMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         token = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
-        user = await _user_for(token) if token else None
-        scope = {**scope, "user": user or AnonymousUser(), "token_error": bool(token) and user is None}
+        user, login_id = await _user_for(token) if token else (None, None)
+        scope = {
+            **scope,
+            "user": user or AnonymousUser(),
+            "login_id": login_id,
+            "token_error": bool(token) and user is None,
+        }
         return await self.app(scope, receive, send)
 
 
@@ -73,6 +85,15 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
 
     MAX_FRAME_BYTES = 16 * 1024
     groups_joined: list[str]
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        # Every socket of a login hears when the login ends (signed out, revoked): login_ended.
+        if self.scope.get("login_id"):
+            await self.join(login_group(self.scope["login_id"]))
+        await super().websocket_connect(message)
+
+    async def login_ended(self, event: dict[str, Any]) -> None:
+        await self.close(code=4401)
 
     async def refuse(self, close_code: int) -> None:
         """Refuse after the handshake: a close code can only follow an accepted socket."""

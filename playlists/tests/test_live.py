@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from playlists.models import Playlist, PlaylistCollaborator
-from tests.factories import PlaylistFactory, SongFactory, UserFactory
+from tests.factories import PASSWORD, PlaylistFactory, SongFactory, UserFactory
 from tests.support.admin import change_form_data
 from tests.support.servers import app_server
 
@@ -132,3 +132,24 @@ def test_a_playlist_staff_make_private_closes_strangers_sockets(server, shared, 
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=10)
     assert closed.value.rcvd.code == 4404
+
+
+def test_signing_out_closes_that_logins_sockets(server, shared):
+    playlist, owner, _ = shared
+    signed_in = http_anonymous(server, "POST", "/api/auth/login", {"email": owner.email, "password": PASSWORD})
+    url = f"{server.replace('http', 'ws', 1)}/ws/playlist/{playlist.pk}/?token={signed_in['accessToken']}"
+    with connect(url, open_timeout=10) as socket:
+        logout = {"refreshToken": signed_in["refreshToken"]}
+        http_anonymous(server, "POST", "/api/auth/logout", logout, access=signed_in["accessToken"])
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def http_anonymous(server, method, path, body, access=None):
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {access}"} if access else {})}
+    request = urllib.request.Request(f"{server}{path}", method=method, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.loads(response.read())
