@@ -1,10 +1,13 @@
 """/health, /metrics, the OpenAPI schema and docs, and the admin, against the real services."""
 
 import re
+import threading
+import time
 
 import pytest
 from django.test import override_settings
 
+from musicapp.platform import health
 from tests.factories import PASSWORD, UserFactory
 from tests.support.servers import fake_http_service, free_port, redis_server
 
@@ -158,3 +161,41 @@ def test_the_schema_advertises_only_websockets_that_exist():
     routed = {"/" + str(route.pattern).split("<")[0] for route in websocket_urlpatterns}
     advertised = set(re.findall(r"(/ws/[a-z]+/)<", settings.SPECTACULAR_SETTINGS["DESCRIPTION"]))
     assert advertised and advertised <= routed
+
+
+def _concurrently(n: int, fn) -> list:
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(fn())) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def _timed_checks():
+    start = time.monotonic()
+    ok, _latency = health.run_checks()
+    return ok, time.monotonic() - start
+
+
+def test_a_hung_dependency_is_blamed_alone_and_holds_one_thread(monkeypatch, settings):
+    settings.HEALTH_CHECK_TIMEOUT_S = 1
+    release, runs = threading.Event(), []
+    monkeypatch.setitem(health._checks, "hung", lambda: runs.append(1) or release.wait(30))
+    try:
+        results = _concurrently(12, _timed_checks)
+    finally:
+        release.set()
+    assert len(results) == 12
+    assert all(ok == {"database": True, "redis": True, "search": True, "hung": False} for ok, _ in results)
+    assert all(elapsed < 3 for _, elapsed in results)
+    assert len(runs) == 1  # every call waited on the one run in flight
+
+
+def test_with_redis_stopped_only_redis_is_blamed_under_concurrent_checks(settings):
+    with redis_server() as (url, proc), override_settings(CACHES=cache_at(url)):
+        proc.terminate()
+        proc.wait(10)
+        results = _concurrently(12, _timed_checks)
+    assert all(ok == {"database": True, "redis": False, "search": True} for ok, _ in results)

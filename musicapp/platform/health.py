@@ -5,9 +5,10 @@ imports an app to learn what to check."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
@@ -48,7 +49,13 @@ register("database", check_database)
 register("redis", check_redis)
 
 
-_executor = ThreadPoolExecutor(max_workers=6, thread_name_prefix="health")
+# One worker thread per check, and at most one run of a check in flight: while a dependency
+# hangs, later /health calls wait on the run already going (each with its own deadline)
+# instead of piling hung threads into a shared pool, where they once made healthy checks
+# queue, time out, and get blamed for the hung one.
+_executors: dict[str, ThreadPoolExecutor] = {}
+_in_flight: dict[str, Future[float]] = {}
+_lock = threading.Lock()
 
 
 def _timed(check: Check) -> float:
@@ -57,13 +64,25 @@ def _timed(check: Check) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
 
 
+def _run(name: str, check: Check) -> Future[float]:
+    with _lock:
+        running = _in_flight.get(name)
+        if running is not None and not running.done():
+            return running
+        executor = _executors.get(name)
+        if executor is None:
+            executor = _executors[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"health-{name}")
+        _in_flight[name] = future = executor.submit(_timed, check)
+        return future
+
+
 def run_checks() -> tuple[dict[str, bool], dict[str, float | None]]:
-    """All checks at once, each bounded by HEALTH_CHECK_TIMEOUT_S, so a dead dependency
-    makes /health answer "degraded" in about that time instead of hanging."""
-    futures = {name: _executor.submit(_timed, check) for name, check in registered().items()}
+    """All checks at once, each bounded by HEALTH_CHECK_TIMEOUT_S on its own, so a dead or hung
+    dependency makes /health answer "degraded" in about that time, blaming that one alone."""
+    futures = {name: _run(name, check) for name, check in registered().items()}
+    deadline = time.monotonic() + settings.HEALTH_CHECK_TIMEOUT_S
     ok: dict[str, bool] = {}
     latency: dict[str, float | None] = {}
-    deadline = time.monotonic() + settings.HEALTH_CHECK_TIMEOUT_S
     for name, future in futures.items():
         try:
             latency[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
