@@ -111,12 +111,22 @@ _timeouts = (
 _options = _db.setdefault("OPTIONS", {})  # sslmode=require etc. from the URL's query string land here
 # A URL may carry its own libpq `options` (Neon's `endpoint=...`); keep them and add ours.
 _options["options"] = f"{_options['options']} {_timeouts}" if _options.get("options") else _timeouts
+# A database that stops answering must cost a request seconds, not as long as it hangs: a
+# connection attempt gives up after DB_CONNECT_TIMEOUT_S; a dead peer is found by TCP
+# keepalives within ~20 s, and sent data left unacknowledged fails after DB_TCP_USER_TIMEOUT_MS.
+_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT_S", default=3))
+_options.setdefault("keepalives", 1)
+_options.setdefault("keepalives_idle", 10)
+_options.setdefault("keepalives_interval", 5)
+_options.setdefault("keepalives_count", 2)
+_options.setdefault("tcp_user_timeout", env.int("DB_TCP_USER_TIMEOUT_MS", default=10_000))
 if env.int("DB_POOL_MAX_SIZE", default=10) > 0:
-    # Django's native psycopg pool; CONN_MAX_AGE must stay 0 with it.
+    # Django's native psycopg pool; CONN_MAX_AGE must stay 0 with it. A request that finds no
+    # free connection within DB_POOL_TIMEOUT_S gets the 503 envelope.
     _options["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-        "timeout": env.float("DB_POOL_TIMEOUT_S", default=10.0),
+        "timeout": env.float("DB_POOL_TIMEOUT_S", default=3.0),
     }
 else:
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

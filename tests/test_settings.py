@@ -59,7 +59,12 @@ def test_database_url_with_pool_and_timeouts():
         "USER": "app",
         "CONN_MAX_AGE": 0,
     }
-    assert s["options"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10.0}
+    assert s["options"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 3.0}
+    assert (s["options"]["connect_timeout"], s["options"]["keepalives"], s["options"]["tcp_user_timeout"]) == (
+        3,
+        1,
+        10_000,
+    )
     assert "-c statement_timeout=30000" in s["options"]["options"]
     assert "-c idle_in_transaction_session_timeout=60000" in s["options"]["options"]
 
