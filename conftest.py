@@ -1,5 +1,5 @@
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django_redis import get_redis_connection  # type: ignore[import-untyped]
 from rest_framework.test import APIClient
 
@@ -27,6 +27,17 @@ def _empty_unmanaged_tables() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {JOB_TABLES} CASCADE")
         cursor.execute("REFRESH MATERIALIZED VIEW library_popular_song")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, then every connection pool closed. Django points the connections at the
+    test database by changing their settings, and closes a pool only when it clones a database:
+    a pool opened before (during collection) would go on serving the development database."""
+    with django_db_blocker.unblock():
+        for conn in connections.all():
+            conn.close()
+            conn.close_pool()
 
 
 @pytest.fixture(scope="session", autouse=True)

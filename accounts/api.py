@@ -104,7 +104,7 @@ class ResendOtpView(PublicView):
         return ok(message=SENT_IF_EXISTS)
 
 
-@extend_schema(tags=["auth"], request=LoginInput, responses={200: SIGNED_IN, 403: ERROR})
+@extend_schema(tags=["auth"], request=LoginInput, responses={200: SIGNED_IN, 401: ERROR, 403: ERROR})
 class LoginView(PublicView):
     def post(self, request):
         data = validated(LoginInput, request)
@@ -112,7 +112,7 @@ class LoginView(PublicView):
         return signed_in(services.user_login(email=data["email"], password=data["password"], **device(request)))
 
 
-@extend_schema(tags=["auth"], request=RefreshInput, responses={200: TOKENS})
+@extend_schema(tags=["auth"], request=RefreshInput, responses={200: TOKENS, 401: ERROR})
 class RefreshView(PublicView):
     def post(self, request):
         tokens = services.tokens_refresh(refresh_token=validated(RefreshInput, request)["refresh_token"])

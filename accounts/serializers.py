@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.equalizer import BAND_FREQUENCIES_HZ, BAND_LIMIT_DB, PRESET_NAMES
 from accounts.models import AVATAR_SIDE_PX, User, UserSettings
 from musicapp.adapters import media
+from musicapp.platform import fields
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -31,33 +32,33 @@ class PublicUserSerializer(UserSerializer):
 
 
 class EmailInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = fields.EmailField(max_length=254)
 
 
 class RegisterInput(EmailInput):
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
-    name = serializers.CharField(max_length=100)
+    password = fields.CharField(max_length=128, trim_whitespace=False)
+    name = fields.NameField(max_length=100)
 
 
 class VerifyInput(EmailInput):
-    otp = serializers.RegexField(r"^\d{6}$", error_messages={"invalid": "Enter the 6-digit code."})
+    otp = fields.RegexField(r"^\d{6}$", error_messages={"invalid": "Enter the 6-digit code."})
 
 
 class LoginInput(EmailInput):
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = fields.CharField(max_length=128, trim_whitespace=False)
 
 
 class RefreshInput(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=2000)
+    refresh_token = fields.CharField(max_length=2000)
 
 
 class ResetInput(VerifyInput):
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = fields.CharField(max_length=128, trim_whitespace=False)
 
 
 class ProfileInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    bio = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    name = fields.NameField(max_length=100, required=False)
+    bio = fields.TextField(max_length=500, required=False, allow_blank=True)
 
 
 class AvatarInput(serializers.Serializer):
@@ -65,10 +66,10 @@ class AvatarInput(serializers.Serializer):
 
 
 class EqualizerSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(required=False)
-    preset = serializers.ChoiceField(choices=PRESET_NAMES, required=False)
+    enabled = fields.BooleanField(required=False)
+    preset = fields.ChoiceField(choices=PRESET_NAMES, required=False)
     bands = serializers.ListField(
-        child=serializers.FloatField(min_value=-BAND_LIMIT_DB, max_value=BAND_LIMIT_DB),
+        child=fields.FloatField(min_value=-BAND_LIMIT_DB, max_value=BAND_LIMIT_DB),
         min_length=len(BAND_FREQUENCIES_HZ),
         max_length=len(BAND_FREQUENCIES_HZ),
         required=False,
@@ -76,10 +77,10 @@ class EqualizerSerializer(serializers.Serializer):
     )
 
 
-class SettingsSerializer(serializers.ModelSerializer):
-    crossfade_seconds = serializers.IntegerField(min_value=0, max_value=12, required=False)
+class SettingsSerializer(fields.StrictModelSerializer):
+    crossfade_seconds = fields.IntegerField(min_value=0, max_value=12, required=False)
     equalizer = EqualizerSerializer(required=False)
-    language = serializers.RegexField(
+    language = fields.RegexField(
         r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
         max_length=10,
         required=False,

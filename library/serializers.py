@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from library.models import Album, Artist, Song
 from musicapp.adapters import media
+from musicapp.platform import fields
 
 COVER_SIDE_PX = 300
 
@@ -88,7 +89,7 @@ class LyricsSerializer(serializers.Serializer):
 
 
 def object_id_field(**kwargs) -> serializers.RegexField:
-    return serializers.RegexField(
+    return fields.RegexField(
         r"^[0-9a-f]{24}$", error_messages={"invalid": "Enter an id of 24 hex characters."}, **kwargs
     )
 
@@ -96,31 +97,31 @@ def object_id_field(**kwargs) -> serializers.RegexField:
 class SongFilterInput(serializers.Serializer):
     album = object_id_field(required=False)
     artist = object_id_field(required=False)
-    genre = serializers.CharField(max_length=60, required=False)
+    genre = fields.CharField(max_length=60, required=False)
 
 
 class PlaySerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = fields.CharField()
     song = SongSerializer()
     played_at = serializers.DateTimeField()
-    play_duration = serializers.FloatField()
-    skipped = serializers.BooleanField()
-    context_type = serializers.CharField()
+    play_duration = fields.FloatField()
+    skipped = fields.BooleanField()
+    context_type = fields.CharField()
     context_id = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(fields.CharField(allow_null=True))
     def get_context_id(self, play) -> str | None:
         return play.context_id or None
 
 
 class PlayInput(serializers.Serializer):
     song_id = object_id_field()
-    play_duration = serializers.FloatField(min_value=0)
-    skipped = serializers.BooleanField(default=False)
-    context_type = serializers.ChoiceField(
+    play_duration = fields.FloatField(min_value=0)
+    skipped = fields.BooleanField(default=False)
+    context_type = fields.ChoiceField(
         choices=["album", "playlist", "artist", "session", "search", "other"], default="other"
     )
-    context_id = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True, default="")
+    context_id = fields.CharField(max_length=200, required=False, allow_blank=True, allow_null=True, default="")
 
     def validate_context_id(self, value):
         return value or ""

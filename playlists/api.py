@@ -10,7 +10,7 @@ from musicapp.platform import scoped_cache
 from musicapp.platform.errors import NotAllowed
 from musicapp.platform.pagination import KeysetPagination
 from musicapp.platform.responses import envelope_schema, ok, validated
-from musicapp.platform.schema import ERROR
+from musicapp.platform.schema import ERROR, list_schema
 from playlists import services
 from playlists.models import Playlist, PlaylistInvitation
 from playlists.serializers import (
@@ -27,12 +27,6 @@ from playlists.serializers import (
 )
 
 PLAYLIST = envelope_schema("PlaylistResponse", playlist=PlaylistDetailSerializer())
-PLAYLISTS = envelope_schema(
-    "PlaylistListResponse",
-    playlists=PlaylistSerializer(many=True),
-    next_cursor=serializers.CharField(allow_null=True),
-    has_more=serializers.BooleanField(),
-)
 MESSAGE = envelope_schema("PlaylistMessage", message=serializers.CharField())
 
 
@@ -53,7 +47,7 @@ class ListPage:
         return self.pagination_class().page_payload(queryset.for_api(), request, PlaylistSerializer)
 
 
-@extend_schema(tags=["playlists"], responses={200: PLAYLISTS})
+@extend_schema(tags=["playlists"], **list_schema("playlists", PlaylistSerializer()))
 class MyPlaylistsView(ListPage, APIView):
     pagination_class = KeysetPagination.named("playlists")
 
@@ -62,7 +56,7 @@ class MyPlaylistsView(ListPage, APIView):
         return ok(**scoped_cache.cached_for_user(request.user.pk, "playlists", request.get_full_path(), build))
 
 
-@extend_schema(tags=["playlists"], responses={200: PLAYLISTS})
+@extend_schema(tags=["playlists"], **list_schema("playlists", PlaylistSerializer()))
 class PublicPlaylistsView(ListPage, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []

@@ -7,6 +7,7 @@ from accounts.serializers import PublicUserSerializer
 from library.models import Song
 from library.serializers import SongSerializer, object_id_field
 from musicapp.adapters import media
+from musicapp.platform import fields
 from playlists.models import Playlist
 
 
@@ -71,22 +72,22 @@ class PlaylistDetailSerializer(PlaylistSerializer):
 
 
 class PlaylistInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    desc = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    is_public = serializers.BooleanField(required=False, default=False)
-    collaborative = serializers.BooleanField(required=False, default=False)
+    name = fields.NameField(max_length=100)
+    desc = fields.TextField(max_length=300, required=False, allow_blank=True, default="")
+    is_public = fields.BooleanField(required=False, default=False)
+    collaborative = fields.BooleanField(required=False, default=False)
 
 
 class PlaylistPatchInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    desc = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    is_public = serializers.BooleanField(required=False)
-    collaborative = serializers.BooleanField(required=False)
+    name = fields.NameField(max_length=100, required=False)
+    desc = fields.TextField(max_length=300, required=False, allow_blank=True)
+    is_public = fields.BooleanField(required=False)
+    collaborative = fields.BooleanField(required=False)
 
 
 class AddSongInput(serializers.Serializer):
     song_id = object_id_field()
-    position = serializers.IntegerField(min_value=0, required=False)
+    position = fields.IntegerField(min_value=0, required=False)
 
 
 class ReorderInput(serializers.Serializer):
@@ -94,7 +95,7 @@ class ReorderInput(serializers.Serializer):
 
 
 class CollaboratorInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = fields.EmailField(max_length=254)
 
 
 class BannerInput(serializers.Serializer):

@@ -196,7 +196,7 @@ def test_pagination_shape_and_limits(owner_api):
     assert len(owner_api.get("/test/users").json()["users"]) == 6  # default limit 20
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "ten"])
+@pytest.mark.parametrize("limit", ["0", "101", "ten", ""])
 def test_pagination_rejects_bad_limits(owner_api, limit):
     body = assert_envelope(owner_api.get("/test/users", {"limit": limit}), 400, "validation_error")
     assert "limit" in body["errors"]

@@ -164,3 +164,21 @@ def test_a_garbled_trusted_proxy_fails_fast():
         timeout=60,
     )
     assert result.returncode != 0 and "TRUSTED_PROXIES" in result.stderr
+
+
+def test_the_documented_production_environment_passes_check_deploy():
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    block = readme.split("<!-- production-env -->")[1].split("<!-- /production-env -->")[0]
+    documented = dict(line.split("=", 1) for line in block.splitlines() if "=" in line and not line.startswith("#"))
+    documented["SECRET_KEY"] = "x" * 10 + "-production-like-secret-key-with-enough-entropy-0123456789"
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **documented}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

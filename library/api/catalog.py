@@ -26,6 +26,7 @@ from library.serializers import (
 from musicapp.platform.errors import NotFound
 from musicapp.platform.pagination import KeysetPagination
 from musicapp.platform.responses import envelope_schema
+from musicapp.platform.schema import OBJECT_ID_OR_EMPTY, list_schema
 
 
 class CatalogView(APIView):
@@ -55,11 +56,16 @@ class CatalogListView(CatalogView):
 
 @extend_schema(
     tags=["catalog"],
-    parameters=[
-        OpenApiParameter("album", str, description="Album id"),
-        OpenApiParameter("artist", str, description="Artist id"),
-        OpenApiParameter("genre", str, description="Genre slug or name"),
-    ],
+    **list_schema(
+        "songs",
+        SongSerializer(),
+        parameters=[
+            # An empty value is no filter at all (as a form would send it).
+            OpenApiParameter("album", OBJECT_ID_OR_EMPTY, description="Album id"),
+            OpenApiParameter("artist", OBJECT_ID_OR_EMPTY, description="Artist id"),
+            OpenApiParameter("genre", {"type": "string", "maxLength": 60}, description="Genre slug or name"),
+        ],
+    ),
 )
 class SongListView(CatalogListView):
     serializer_class = SongSerializer
@@ -87,7 +93,7 @@ class LyricsView(CatalogView):
         return {"lyrics": {"plain": lyrics.plain, "synced": lyrics.synced}}
 
 
-@extend_schema(tags=["catalog"])
+@extend_schema(tags=["catalog"], **list_schema("albums", AlbumSerializer()))
 class AlbumListView(CatalogListView):
     serializer_class = AlbumSerializer
     pagination_class = KeysetPagination.named("albums")
@@ -104,7 +110,7 @@ class AlbumDetailView(CatalogView):
         return {"album": AlbumDetailSerializer(album).data}
 
 
-@extend_schema(tags=["catalog"])
+@extend_schema(tags=["catalog"], **list_schema("artists", ArtistSerializer()))
 class ArtistListView(CatalogListView):
     serializer_class = ArtistSerializer
     pagination_class = KeysetPagination.named("artists")

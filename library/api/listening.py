@@ -18,6 +18,7 @@ from library.services import listening as services
 from musicapp.platform import scoped_cache
 from musicapp.platform.pagination import KeysetPagination, parse_limit
 from musicapp.platform.responses import envelope_schema, ok
+from musicapp.platform.schema import limit_parameter, list_schema
 
 MESSAGE = envelope_schema("LibraryMessage", message=serializers.CharField())
 SONGS = envelope_schema("SongsResponse", songs=SongSerializer(many=True))
@@ -88,7 +89,7 @@ class RecentlyPlayedView(APIView):
         play = services.play_record(user=request.user, **data.validated_data)
         return ok(201, item=PlaySerializer(play).data)
 
-    @extend_schema(tags=["library"], responses={200: PlaySerializer(many=True)})
+    @extend_schema(tags=["library"], **list_schema("items", PlaySerializer()))
     def get(self, request):
         if request.query_params.get("cursor"):
             return ok(**self.page(request))
@@ -103,7 +104,7 @@ class RecentlyPlayedView(APIView):
 
 
 class RecommendationsView(APIView):
-    @extend_schema(tags=["library"], responses={200: SONGS})
+    @extend_schema(tags=["library"], responses={200: SONGS}, parameters=[limit_parameter()])
     def get(self, request):
         limit = min(parse_limit(request.query_params.get("limit")), recommend.LIMIT)
         services.recommendations_ensure(user=request.user)
@@ -122,7 +123,7 @@ class RecommendationsView(APIView):
         return SongSerializer([pick.song for pick in picks], many=True).data
 
 
-@extend_schema(tags=["catalog"], responses={200: SONGS})
+@extend_schema(tags=["catalog"], responses={200: SONGS}, parameters=[limit_parameter()])
 class PopularSongsView(CatalogView):
     """Public: the most played songs of the last 30 days, from the materialized view."""
 

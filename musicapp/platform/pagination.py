@@ -51,7 +51,7 @@ def decode_cursor(cursor: str) -> list[Any]:
 
 
 def parse_limit(raw: str | None) -> int:
-    if raw in (None, ""):
+    if raw is None:
         return settings.PAGINATION_DEFAULT_LIMIT
     try:
         limit = int(raw)

@@ -15,7 +15,7 @@ def ok(status: int = 200, **payload: Any) -> Response:
 
 def envelope_schema(name: str, **fields: serializers.Field) -> serializers.Serializer:
     """The OpenAPI shape of ok(**fields), for @extend_schema(responses=...)."""
-    return inline_serializer(name, {"success": serializers.BooleanField(default=True), **fields})
+    return inline_serializer(name, {"success": serializers.BooleanField(), **fields})
 
 
 def validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:

@@ -9,9 +9,11 @@ declares itself with ERROR (403 for owner-only actions, 409 for conflicts). The 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from musicapp.platform.errors import all_error_classes
@@ -93,3 +95,41 @@ def document_errors(result: dict[str, Any], generator: Any, request: Any, public
                     "content": {"application/json": {"schema": REF}},
                 }
     return result
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+def limit_parameter() -> OpenApiParameter:
+    return OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": settings.PAGINATION_MAX_LIMIT},
+        description=f"Page size, 1-{settings.PAGINATION_MAX_LIMIT} (default {settings.PAGINATION_DEFAULT_LIMIT}).",
+    )
+
+
+OBJECT_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+OBJECT_ID_OR_EMPTY = {"type": "string", "pattern": "^([0-9a-f]{24})?$"}
+CURSOR = OpenApiParameter("cursor", str, description="The nextCursor of the previous page (opaque).")
+
+
+@cache
+def _page(list_key: str, item_class: type[serializers.Serializer]) -> serializers.Serializer:
+    from musicapp.platform.responses import envelope_schema
+
+    fields = {
+        list_key: item_class(many=True),
+        "next_cursor": serializers.CharField(allow_null=True),
+        "has_more": serializers.BooleanField(),
+    }
+    return envelope_schema("".join(part.title() for part in list_key.split("_")) + "Page", **fields)
+
+
+def list_schema(list_key: str, item: serializers.Serializer, **extra: Any) -> dict[str, Any]:
+    """extend_schema(**list_schema("songs", SongSerializer())): the list envelope of API.md
+    ({success, <list_key>: [...], nextCursor, hasMore}) and its limit/cursor parameters."""
+    return {
+        "responses": {200: _page(list_key, type(item))},
+        "parameters": [limit_parameter(), CURSOR, *extra.pop("parameters", [])],
+        **extra,
+    }
