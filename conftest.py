@@ -30,14 +30,13 @@ def _empty_unmanaged_tables() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's, then every connection pool closed. Django points the connections at the
-    test database by changing their settings, and closes a pool only when it clones a database:
-    a pool opened before (during collection) would go on serving the development database."""
-    with django_db_blocker.unblock():
-        for conn in connections.all():
-            conn.close()
-            conn.close_pool()
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Before pytest-django makes the test database: close every connection pool. Django points
+    connections at the test database by changing their settings and closes a pool only when it
+    clones a database, so a pool opened earlier (at collection) would go on serving the
+    development database: migrations and then tests would run there."""
+    for conn in connections.all():
+        conn.close_pool()
 
 
 @pytest.fixture(scope="session", autouse=True)
