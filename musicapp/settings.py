@@ -259,7 +259,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Music streaming API",
     "DESCRIPTION": (
         "REST API of the music streaming app. Errors carry a stable `code` (schema ErrorEnvelope). "
-        "Live playlist updates use a WebSocket at /ws/playlist/<id>/ (access token in ?token=)."
+        "Live listening sessions and live playlist updates use WebSockets at /ws/session/<code>/ and "
+        "/ws/playlist/<id>/ (access token in ?token=); docs/WEBSOCKETS.md has every frame."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -270,7 +271,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "CAMELIZE_NAMES": False,
     # <oid:...> path segments (musicapp.platform.converters) are 24-hex ids.
-    "PATH_CONVERTER_OVERRIDES": {"oid": {"type": "string", "pattern": "^[0-9a-f]{24}$"}},
+    "PATH_CONVERTER_OVERRIDES": {
+        "oid": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9]{4,12}$"},
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -310,6 +314,14 @@ AUTH_RATES = {
 }
 
 INVITE_RATE = env("RATE_INVITE", default="30/h")  # collaboration invitations (emails) per owner
+
+# Listening sessions: idle expiry, how long a socket counts as present without news, and the
+# frames a socket may send a second (bursts of twice that).
+SESSION_IDLE_HOURS = env.float("SESSION_IDLE_HOURS", default=6)
+SESSION_HEARTBEAT_S = env.float("SESSION_HEARTBEAT_S", default=15)
+SESSION_PRESENCE_TTL_S = env.float("SESSION_PRESENCE_TTL_S", default=45)
+SESSION_LEAVE_GRACE_S = env.float("SESSION_LEAVE_GRACE_S", default=8)
+SESSION_FRAMES_PER_S = env.float("SESSION_FRAMES_PER_S", default=20)
 
 # --- Operations -------------------------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
@@ -355,6 +367,8 @@ JOB_SCHEDULES = {
         "cleanup_accounts": "15 4 * * *",  # expired email codes and logins
         "cleanup_media": "45 4 * * *",  # orphaned files of the local media store
         "cleanup_invitations": "50 4 * * *",  # lapsed playlist invitations
+        "expire_sessions": "* * * * *",  # listening sessions idle past SESSION_IDLE_HOURS
+        "sweep_presence": "*/20 * * * * *",  # session sockets that vanished without a close
         "retry_stalled_jobs": "* * * * *",  # jobs of workers that stopped beating
         "prune_old_jobs": "0 5 * * *",  # failed jobs older than JOBS_KEEP_FAILED_DAYS
     }.items()

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/artist/", include(artist_urlpatterns)),
     path("api/", include(library_urlpatterns)),
     path("api/", include("playlists.urls")),
+    path("api/", include("listening_sessions.urls")),
     # The local media store (Cloudinary serves its own files when configured).
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
 ]

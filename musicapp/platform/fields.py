@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
 WRONG_TYPE = "Expected {expected}, not {given}."
@@ -110,3 +110,12 @@ class TextField(CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators.append(RegexValidator(TEXT_PATTERN, "Remove the control characters."))
+
+
+class RawTextField(_Strict, serializers.CharField):
+    """Text taken as sent, control characters (NUL included) and all, for a service that cleans
+    it itself (chat strips them)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]

@@ -1,0 +1,92 @@
+"""Staff see sessions with their participants and chat; ending a session and deleting a message
+go through the services, so every socket hears of it."""
+
+from django.contrib import admin, messages
+
+from listening_sessions import services
+from listening_sessions.models import ChatMessage, ListeningSession, SessionParticipant
+
+
+class ParticipantInline(admin.TabularInline):
+    model = SessionParticipant
+    fields = ("user", "joined_at", "left_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ChatInline(admin.TabularInline):
+    """Ticking "delete" takes a message down for everyone at once."""
+
+    model = ChatMessage
+    fields = ("created_at", "user", "text")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ListeningSession)
+class ListeningSessionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "host", "is_active", "created_at", "expires_at", "end_reason")
+    list_filter = ("is_active", "end_reason")
+    list_select_related = ("host",)
+    search_fields = ("code", "name", "host__email")
+    fields = (
+        "code",
+        "name",
+        "host",
+        "is_active",
+        "current_song",
+        "is_playing",
+        "guests_can_control",
+        "created_at",
+        "expires_at",
+        "ended_at",
+        "end_reason",
+    )
+    readonly_fields = fields
+    inlines = [ParticipantInline, ChatInline]
+    actions = ["end_sessions"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)  # what the admin's history lists; the services do the rest
+        for message in formset.deleted_objects:
+            services.chat_delete(message_id=message.pk)
+
+    @admin.action(description="End the session (everyone is told, their sockets close)")
+    def end_sessions(self, request, queryset):
+        ended = 0
+        for session_id in queryset.filter(is_active=True).values_list("pk", flat=True):
+            services.session_end_by_staff(session_id=session_id)
+            ended += 1
+        self.message_user(request, f"Ended {ended} session(s).", messages.SUCCESS)
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "session", "user", "text")
+    list_select_related = ("session", "user")
+    search_fields = ("text", "session__code", "user__email")
+    readonly_fields = ("session", "user", "text", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.chat_delete(message_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for message_id in queryset.values_list("pk", flat=True):
+            services.chat_delete(message_id=message_id)

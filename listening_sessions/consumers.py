@@ -1,0 +1,190 @@
+"""ws(s)://<host>/ws/session/<code>/?token=... : a listening session, live (WS.md).
+
+Thin: a frame is parsed (musicapp.platform.websocket.JsonConsumer answers malformed ones),
+checked by its input serializer, handed to a service, and what the service broadcasts after
+commit reaches every socket of the session, on whichever server process it lives.
+
+Close codes: 4401 no valid token, 4403 origin not allowed, 4404 no such active session,
+4409 the session is full, 4410 the session ended, 1000 the user left it (REST).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from djangorestframework_camel_case.util import underscoreize
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from listening_sessions import broadcast, presence, services
+from listening_sessions import serializers as inputs
+from listening_sessions.models import ListeningSession
+from musicapp.platform.errors import Conflict, InvalidInput, NotFound, RateLimited
+from musicapp.platform.handlers import flatten_errors
+from musicapp.platform.websocket import JsonConsumer, origin_allowed
+
+INPUTS: dict[str, type[serializers.Serializer]] = {
+    "playback:play": inputs.PlayInput,
+    "playback:pause": inputs.PositionInput,
+    "playback:seek": inputs.PositionInput,
+    "playback:next": inputs.NoInput,
+    "playback:prev": inputs.NoInput,
+    "playback:ended": inputs.EndedInput,
+    "playback:shuffle": inputs.ShuffleInput,
+    "playback:loop": inputs.LoopInput,
+    "queue:add": inputs.QueueAddInput,
+    "queue:remove": inputs.QueueRemoveInput,
+    "queue:reorder": inputs.QueueReorderInput,
+    "chat:message": inputs.ChatInput,
+    "time:ping": inputs.PingInput,
+}
+
+
+def _validated(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    serializer = INPUTS[kind](data=underscoreize(data))
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        errors = flatten_errors(exc.detail)
+        field, texts = next(iter(errors.items()))
+        raise InvalidInput(f"{field}: {texts[0]}", errors=errors) from exc
+    return dict(serializer.validated_data)
+
+
+@database_sync_to_async
+def _join(code: str, user: Any) -> tuple[str | None, int | None]:
+    """Connecting joins: (session id, None), or (None, the refusal's close code)."""
+    try:
+        session, _joined = services.session_join(code=code, user=user)
+    except NotFound:
+        return None, 4404
+    except Conflict:
+        return None, 4409
+    return session.pk, None
+
+
+@database_sync_to_async
+def _state(session_id: str) -> dict[str, Any]:
+    from listening_sessions.serializers import SessionSerializer
+    from listening_sessions.services.lifecycle import camelized
+
+    return camelized(SessionSerializer(ListeningSession.objects.for_api().get(pk=session_id)).data)
+
+
+class Throttle:
+    """A token bucket per socket: `rate` frames a second, bursts of twice that."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.capacity = rate, rate * 2
+        self.tokens, self.at = self.capacity, time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class SessionConsumer(JsonConsumer):
+    session_id: str | None = None
+    heartbeat: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        self.code = self.scope["url_route"]["kwargs"]["code"].upper()
+        self.user = self.scope["user"]
+        self.throttle = Throttle(settings.SESSION_FRAMES_PER_S)
+        if not origin_allowed(self.scope):
+            return await self.refuse(4403)
+        if not self.user.is_authenticated:
+            return await self.refuse(4401)
+        session_id, refusal = await _join(self.code, self.user)
+        if refusal:
+            return await self.refuse(refusal)
+        self.session_id = session_id
+        await self.join(broadcast.group_name(session_id))
+        await database_sync_to_async(presence.socket_alive)(session_id, self.user.pk, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "session:state", "data": await _state(session_id)})
+        self.heartbeat = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.SESSION_HEARTBEAT_S)
+            with contextlib.suppress(Exception):  # Redis away a moment: the next beat renews
+                await database_sync_to_async(presence.socket_alive)(self.session_id, self.user.pk, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        if self.session_id is not None:
+            session_id, user_id = self.session_id, self.user.pk
+            with contextlib.suppress(Exception):  # if Redis is away, the socket simply expires
+                await database_sync_to_async(presence.socket_closed)(session_id, user_id, self.channel_name)
+            asyncio.get_running_loop().create_task(_leave_after_grace(session_id))
+        await super().disconnect(code)
+
+    async def command(self, kind: str, data: dict[str, Any]) -> None:
+        if not self.throttle.allow():
+            raise RateLimited(1, "Too many frames; slow down.")
+        if kind not in INPUTS:
+            return await self.send_error("unknown_type", f"Unknown frame type {kind!r}.")
+        checked = _validated(kind, data)
+        if kind == "time:ping":
+            pong = {"clientTime": checked["client_time"], "serverTime": round(time.time(), 3)}
+            return await self.send_json({"type": "time:pong", "data": pong})
+        if kind == "chat:message":
+            return await database_sync_to_async(services.chat_send)(
+                session_id=self.session_id, user=self.user, text=checked["text"]
+            )
+        await database_sync_to_async(services.command_apply)(
+            session_id=self.session_id, user=self.user, kind=kind, data=checked
+        )
+
+    # --- what the session's group hears (broadcast.send_on_commit) ---------------------------
+
+    async def playback_update(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "playback:update", "data": event["data"]})
+
+    async def participant_joined(self, event: dict[str, Any]) -> None:
+        data = {"user": event["user"], "participantCount": event["participant_count"]}
+        await self.send_json({"type": "participant:joined", "data": data})
+
+    async def participant_left(self, event: dict[str, Any]) -> None:
+        data = {"user": event["user"], "participantCount": event["participant_count"]}
+        await self.send_json({"type": "participant:left", "data": data})
+
+    async def participant_removed(self, event: dict[str, Any]) -> None:
+        if event["user_id"] == self.user.pk:
+            await self.close(code=1000)
+
+    async def host_changed(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "host:changed", "data": {"host": event["host"]}})
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "chat:message", "data": event["data"]})
+
+    async def chat_deleted(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "chat:deleted", "data": {"id": event["message_id"]}})
+
+    async def session_state(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "session:state", "data": event["session"]})
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "session:ended", "data": {"reason": event["reason"]}})
+        await self.close(code=4410)
+
+
+async def _leave_after_grace(session_id: str) -> None:
+    """This process's own sweep, a moment after a socket closed (the scheduled sweep is the net)."""
+    await asyncio.sleep(settings.SESSION_LEAVE_GRACE_S + 0.5)
+    with contextlib.suppress(Exception):
+        for user_id in await database_sync_to_async(presence.sweep)(session_id):
+            await database_sync_to_async(services.participant_gone)(session_id=session_id, user_id=user_id)

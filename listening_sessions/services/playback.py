@@ -1,0 +1,237 @@
+"""Playback and queue commands (WS.md, client -> server). Each one: checks who may do it,
+holds the session's row lock, changes the row and the queue, counts a revision, and queues the
+new state for every socket after commit (playback:update). Callers pass validated data."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from library.models import Song
+from listening_sessions import broadcast
+from listening_sessions.models import MAX_QUEUE, ListeningSession, PlayedItem, QueueItem, SessionParticipant
+from listening_sessions.services.lifecycle import locked, touch
+from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+RESTART_WITHIN_S = 3.0  # prev within the first seconds of a song goes to the one before; later, restarts it
+ENDED_SLACK_S = 2.0  # a report that the song ended is believed this close to its end
+
+Command = Callable[[ListeningSession, User, dict[str, Any], datetime], None]
+
+
+# --- who may do what ---------------------------------------------------------------------
+
+
+def _is_present(session: ListeningSession, user: User) -> bool:
+    return SessionParticipant.objects.present().filter(session=session, user=user).exists()
+
+
+def _check_controller(session: ListeningSession, user: User) -> None:
+    if session.host_id == user.pk or session.guests_can_control:
+        return
+    raise NotAllowed("Only the host controls playback in this session.")
+
+
+def _check_host(session: ListeningSession, user: User, action: str) -> None:
+    if session.host_id != user.pk:
+        raise NotAllowed(f"Only the host can {action}.")
+
+
+def _song(song_id: str) -> Song:
+    song = Song.objects.filter(pk=song_id).first()
+    if song is None:
+        raise NotFound("No such song.")
+    return song
+
+
+def _clamp(session: ListeningSession, seconds: float) -> float:
+    if session.current_song is None:
+        return 0.0
+    return min(max(0.0, seconds), session.current_song.duration)
+
+
+# --- state changes, under the row lock ------------------------------------------------------
+
+
+def _set_song(session: ListeningSession, song: Song | None, added_by_id: str | None, now: datetime) -> None:
+    session.current_song, session.current_added_by_id = song, added_by_id
+    session.position, session.position_set_at = 0.0, now
+    if song is None:
+        session.is_playing = False
+
+
+def _queue(session: ListeningSession) -> list[QueueItem]:
+    return list(QueueItem.objects.filter(session=session).order_by("position"))
+
+
+def _queue_insert(session: ListeningSession, song_id: str, added_by_id: str | None, at: int | None = None) -> None:
+    size = QueueItem.objects.filter(session=session).count()
+    if size >= MAX_QUEUE:
+        raise Conflict(f"The queue holds at most {MAX_QUEUE} songs.")
+    at = size if at is None else at
+    QueueItem.objects.filter(session=session, position__gte=at).update(position=F("position") + 1)
+    QueueItem.objects.create(session=session, song_id=song_id, added_by_id=added_by_id, position=at)
+
+
+def _queue_take(session: ListeningSession, index: int) -> QueueItem:
+    item = QueueItem.objects.get(session=session, position=index)
+    item.delete()
+    QueueItem.objects.filter(session=session, position__gt=index).update(position=F("position") - 1)
+    return item
+
+
+def _advance(session: ListeningSession, now: datetime) -> None:
+    """On to the next song: the current one goes to the history (and, looping all, to the end
+    of the queue); the next comes from the queue's front, or anywhere in it when shuffling."""
+    if session.current_song_id:
+        PlayedItem.objects.create(
+            session=session, song_id=session.current_song_id, added_by_id=session.current_added_by_id
+        )
+        if session.loop == ListeningSession.Loop.ALL:
+            _queue_insert(session, session.current_song_id, session.current_added_by_id)
+    size = QueueItem.objects.filter(session=session).count()
+    if size == 0:
+        _set_song(session, None, None, now)
+        return
+    item = _queue_take(session, random.randrange(size) if session.shuffle else 0)
+    _set_song(session, item.song, item.added_by_id, now)
+
+
+def _play(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _check_controller(session, user)
+    if data.get("song_id"):
+        _set_song(session, _song(data["song_id"]), user.pk, now)
+    elif session.current_song_id is None:
+        _advance(session, now)
+        if session.current_song_id is None:
+            raise Conflict("Nothing to play: add a song to the queue first.")
+    else:
+        session.position, session.position_set_at = session.position_at(now), now
+    if "current_time" in data:
+        session.position = _clamp(session, data["current_time"])
+    session.is_playing = True
+
+
+def _pause(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _check_controller(session, user)
+    session.position, session.position_set_at, session.is_playing = _clamp(session, data["current_time"]), now, False
+
+
+def _seek(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _check_controller(session, user)
+    if session.current_song_id is None:
+        raise Conflict("Nothing is playing.")
+    session.position, session.position_set_at = _clamp(session, data["current_time"]), now
+
+
+def _next(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _check_controller(session, user)
+    _advance(session, now)
+
+
+def _ended(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    """A client heard the song end. Any participant may say so; only a report about the song
+    playing now, near its end, moves on (every client reports it: the first one counts)."""
+    song = session.current_song
+    if song is None or song.pk != data["song_id"] or not session.is_playing:
+        raise Conflict("That song is not the one playing any more.")
+    if session.position_at(now) < song.duration - ENDED_SLACK_S:
+        raise Conflict("That song has not ended yet.")
+    if session.loop == ListeningSession.Loop.ONE:
+        session.position, session.position_set_at = 0.0, now
+    else:
+        _advance(session, now)
+
+
+def _prev(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _check_controller(session, user)
+    last = PlayedItem.objects.filter(session=session).order_by("-played_at", "-id").first()
+    if session.position_at(now) > RESTART_WITHIN_S or last is None:
+        session.position, session.position_set_at = 0.0, now
+        return
+    if session.current_song_id:
+        _queue_insert(session, session.current_song_id, session.current_added_by_id, at=0)
+    last.delete()
+    _set_song(session, last.song, last.added_by_id, now)
+
+
+def _queue_add(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _queue_insert(session, _song(data["song_id"]).pk, user.pk)
+
+
+def _queue_remove(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    item = QueueItem.objects.filter(session=session, position=data["index"]).first()
+    if item is None:
+        raise NotFound("There is no song at that place in the queue.")
+    if session.host_id != user.pk and item.added_by_id != user.pk:
+        raise NotAllowed("Only the host, or whoever added it, can take a song off the queue.")
+    _queue_take(session, data["index"])
+
+
+def _queue_reorder(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    """A new order for the queue: the same songs (as a multiset), or a conflict (stale view)."""
+    _check_host(session, user, "reorder the queue")
+    items = _queue(session)
+    wanted = data["queue_ids"]
+    if sorted(wanted) != sorted(item.song_id for item in items):
+        raise Conflict("queueIds must list exactly the current queue: it changed meanwhile.")
+    pool: dict[str, list[QueueItem]] = {}
+    for item in items:
+        pool.setdefault(item.song_id, []).append(item)
+    reordered = [pool[song_id].pop(0) for song_id in wanted]
+    for position, item in enumerate(reordered):
+        item.position = position
+    QueueItem.objects.bulk_update(reordered, ["position"])
+
+
+def _shuffle(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _check_host(session, user, "turn shuffle on or off")
+    session.shuffle = data["shuffle"]
+
+
+def _loop(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
+    _check_host(session, user, "change the loop mode")
+    session.loop = data["loop"]
+
+
+COMMANDS: dict[str, Command] = {
+    "playback:play": _play,
+    "playback:pause": _pause,
+    "playback:seek": _seek,
+    "playback:next": _next,
+    "playback:prev": _prev,
+    "playback:ended": _ended,
+    "playback:shuffle": _shuffle,
+    "playback:loop": _loop,
+    "queue:add": _queue_add,
+    "queue:remove": _queue_remove,
+    "queue:reorder": _queue_reorder,
+}
+
+
+def command_apply(*, session_id: str, user: User, kind: str, data: dict[str, Any]) -> None:
+    """Apply a validated playback or queue command; playback:update goes out after commit.
+    Holds the session's row lock."""
+    apply = COMMANDS.get(kind)
+    if apply is None:
+        raise InvalidInput(f"Unknown command {kind!r}.")
+    with transaction.atomic():
+        session = locked(session_id)
+        if not session.is_active:
+            raise NotFound("This session has ended.")
+        if not _is_present(session, user):
+            raise NotAllowed("Join the session first.")
+        now = timezone.now()
+        apply(session, user, data, now)
+        session.revision += 1
+        touch(session)
+        session.save()
+        update = broadcast.playback(session, by=user, now=now)
+        broadcast.send_on_commit(session.pk, "playback.update", data=update)
