@@ -415,9 +415,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line passes the filter that blanks ?token= (WebSocket URLs carry the access token).
+    "filters": {"redact_secrets": {"()": "musicapp.platform.logs.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # The ASGI server's own loggers write through the filtered handler too (their own
+        # handlers, set before Django loads, would print the token).
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "propagate": False},
         "django.db.backends": {"level": "INFO"},
         # One line per queued job and per run is noise; a failing or retried job still logs.
         "procrastinate": {"level": env("JOBS_LOG_LEVEL", default="WARNING")},

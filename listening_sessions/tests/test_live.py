@@ -256,3 +256,18 @@ def test_a_server_restart_loses_nothing_and_a_reconnect_gets_the_state_again(sta
     assert (state["currentSongId"], state["isPlaying"], state["queueIds"]) == (songs[0].pk, True, [songs[1].pk])
     assert state["currentTime"] >= 30
     assert state["host"]["id"] == host.pk  # the restart handed nothing on
+
+
+def test_the_access_token_never_reaches_a_log(static_root, session, people, tmp_path):
+    host, _guest = people
+    log_path = tmp_path / "server.log"
+    # Access log on, at info, as the Procfile's `ws` runs it.
+    verbose = {"UVICORN_LOG_LEVEL": "info", "env": {"LOG_LEVEL": "INFO"}}
+    with log_path.open("w") as log, app_server(static_root=static_root, log=log, **verbose) as srv:
+        with session_socket(srv, session.code, host) as h:
+            h.expect("session:state")
+        assert refused_with(srv, "/ws/session/ZZZZZZ/?token=not-a-real-token-at-all") == 4401
+    text = log_path.read_text()
+    assert f"/ws/session/{session.code}/" in text  # the access log did log the connection
+    assert token(host) not in text and "not-a-real-token-at-all" not in text
+    assert "token=[redacted]" in text

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import re
 import socket
 import subprocess
 import threading
@@ -105,6 +106,8 @@ def procfile_command(procfile: str, name: str, **variables: str) -> list[str]:
     line = next(line.split(":", 1)[1] for line in lines if line.startswith(f"{name}:"))
     for variable, value in variables.items():
         line = line.replace(f"${variable}", value)
+    # ${NAME:-default}, as the shell honcho runs it with would expand it
+    line = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: variables.get(m.group(1), m.group(2)), line)
     argv = shlex.split(line)
     program = Path(sys.executable).parent / argv[0]
     return [str(program) if program.exists() else argv[0], *argv[1:]]
@@ -163,7 +166,7 @@ def job_worker(env: dict | None = None, *, args: tuple[str, ...] = ()):
 
 
 @contextlib.contextmanager
-def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = None):
+def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = None, log=None, **procfile_vars: str):
     """The app served as `make run` serves it (uvicorn), on the test database and Redis;
     interface="wsgi" serves it with granian as the Procfile's `web` does.
 
@@ -177,13 +180,14 @@ def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = No
     port = free_port()
     process_env_ = process_env(PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", STATIC_ROOT=str(static_root), **(env or {}))
     if interface == "uvicorn":
-        cmd = procfile_command("Procfile.dev", "web", PORT=str(port), WEB_CONCURRENCY="1")
+        cmd = procfile_command("Procfile.dev", "web", PORT=str(port), WEB_CONCURRENCY="1", **procfile_vars)
     else:
         app = "musicapp.asgi:application" if interface.startswith("asgi") else "musicapp.wsgi:application"
         args = f"--interface {interface} --host 127.0.0.1 --port {port} --workers 1 --workers-kill-timeout 5"
         args += f" --log-level warning --static-path-route /static --static-path-mount {static_root}"
         cmd = [str(Path(sys.executable).parent / "granian"), *args.split(), app]
-    proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=process_env_, stdout=subprocess.DEVNULL)
+    output = log if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=process_env_, stdout=output, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while True:
