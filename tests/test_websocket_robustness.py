@@ -15,9 +15,11 @@ from websockets.asyncio.client import connect as aconnect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from listening_sessions import services as session_services
 from playlists import services
 from tests.factories import PlaylistFactory, SongFactory, UserFactory
 from tests.support.servers import app_server
+from tests.support.ws import session_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,13 +42,22 @@ def add_song(playlist, owner):
     services.playlist_song_add(playlist_id=playlist.pk, user=owner, song_id=SongFactory().pk)
 
 
-def test_a_listener_idle_for_a_minute_still_gets_the_next_update(listening):
+def test_sockets_idle_for_a_minute_still_get_the_next_update(server, listening):
+    """A live-playlist listener and a listening-session participant, idle together for 60 s."""
     playlist, owner, url = listening
-    with connect(url, open_timeout=10) as socket:
+    session = session_services.session_create(host=owner)
+    song = SongFactory()
+    with connect(url, open_timeout=10) as socket, session_socket(server, session.code, owner) as participant:
+        participant.expect("session:state")
         time.sleep(60)  # longer than every socket timeout of the path (redis-py's 5 s default among them)
         add_song(playlist, owner)
         frame = json.loads(socket.recv(timeout=10))
+        session_services.command_apply(
+            session_id=session.pk, user=owner, kind="playback:play", data={"song_id": song.pk}
+        )
+        update = participant.expect("playback:update")
     assert frame["type"] == "playlist:update" and frame["data"]["playlist"]["songCount"] == 1
+    assert update["currentSongId"] == song.pk
 
 
 @pytest.mark.parametrize(

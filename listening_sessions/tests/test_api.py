@@ -186,3 +186,11 @@ def test_anonymous_callers_are_401(session):
     client = APIClient()
     assert client.post("/api/session", {}, format="json").status_code == 401
     assert client.post(f"/api/session/{session['code']}/join").status_code == 401
+
+
+def test_a_play_in_a_session_context_names_a_session_the_listener_is_in(session, host, host_api, guest_api):
+    song = SongFactory()
+    play = {"songId": song.pk, "playDuration": 10, "contextType": "session", "contextId": session["code"]}
+    assert host_api.post("/api/recently-played", play, format="json").status_code == 201
+    response = guest_api.post("/api/recently-played", play, format="json")  # never joined
+    assert response.status_code == 400 and "contextId" in response.json()["errors"]
