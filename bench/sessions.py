@@ -1,0 +1,216 @@
+"""Listening sessions under load: S sessions x P participants over two server processes.
+
+Run:
+    .venv/bin/python -m musicapp.dev.devservices -- .venv/bin/python bench/sessions.py \
+        --sessions 50 --participants 20 --seconds 30
+
+Makes S sessions of P users (throwaway rows, deleted afterwards), starts two uvicorn processes as
+`make run` starts one (Procfile.dev), and connects every participant's socket, alternating
+between the two processes. Each session's host sends a playback command every second. For each
+command it measures the time from sending to the *last* participant's playback:update of that
+revision, counts updates never received (lost frames, goal 0), and reads the two processes'
+RSS before and after the sockets connect (RSS per socket). Prints a Markdown table and writes
+JSON to bench/results/sessions.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from bench.servers import wait_ready  # noqa: E402
+from library.models import Song  # noqa: E402
+from listening_sessions import services  # noqa: E402
+from listening_sessions.models import ListeningSession  # noqa: E402
+from musicapp.dev.devservices import free_port  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def start_server(port: int) -> subprocess.Popen:
+    line = next(line for line in (ROOT / "Procfile.dev").read_text().splitlines() if line.startswith("web:"))
+    command = line.split(":", 1)[1].replace("$PORT", str(port)).replace("$WEB_CONCURRENCY", "1")
+    command = command.replace("${UVICORN_LOG_LEVEL:-warning}", "warning").split()
+    env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "WARNING", "SESSION_FRAMES_PER_S": "1000"}
+    proc = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    wait_ready(port)
+    return proc
+
+
+def rss_mb(proc: subprocess.Popen) -> float:
+    process = psutil.Process(proc.pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+
+
+def make_people(sessions: int, participants: int, run: str) -> tuple[list[tuple[str, list[User]]], list[Song]]:
+    users = User.objects.bulk_create(
+        [
+            User(email=f"bench-session-{run}-{n}@example.com", name=f"Bench {n}", is_email_verified=True)
+            for n in range(sessions * participants)
+        ]
+    )
+    songs = list(Song.objects.order_by("pk")[:20])
+    if len(songs) < 2:
+        raise SystemExit("needs songs: run `make run` once (demo catalog) or seed_demo")
+    groups = []
+    for index in range(sessions):
+        members = users[index * participants : (index + 1) * participants]
+        session = services.session_create(host=members[0], name=f"bench {index}")
+        groups.append((session.code, members))
+    return groups, songs
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.received: dict[int, float] = {}  # revision -> when its playback:update arrived
+
+
+async def listen(url: str, listener: Listener, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    async with connect(url, open_timeout=60, max_queue=None) as socket:
+        await socket.recv()  # session:state
+        ready.set()
+        while not stop.is_set():
+            try:
+                frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=0.5))
+            except TimeoutError:
+                continue
+            if frame["type"] == "playback:update":
+                listener.received[frame["data"]["revision"]] = time.perf_counter()
+
+
+async def host_loop(url: str, songs: list[Song], sent: dict[int, float], seconds: float, stop: asyncio.Event) -> None:
+    async with connect(url, open_timeout=60, max_queue=None) as socket:
+        await socket.recv()
+        revision, deadline = 0, time.monotonic() + seconds
+        await asyncio.sleep(1)
+        while time.monotonic() < deadline:
+            command = (
+                {"type": "playback:play", "data": {"songId": songs[revision % len(songs)].pk}}
+                if revision % 2 == 0
+                else {"type": "playback:seek", "data": {"currentTime": 10.0}}
+            )
+            started = time.perf_counter()
+            await socket.send(json.dumps(command))
+            while True:  # our own update tells us the revision this command got
+                frame = json.loads(await socket.recv())
+                if frame["type"] == "playback:update":
+                    revision = frame["data"]["revision"]
+                    sent[revision] = started
+                    break
+            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+        await asyncio.sleep(3)  # the last updates' way to everyone
+        stop.set()
+
+
+async def run(groups, songs, urls: list[str], seconds: float) -> tuple[list[float], int, int]:
+    stop = asyncio.Event()
+    listeners: list[tuple[dict[int, float], list[Listener]]] = []
+    tasks, readies = [], []
+    for index, (code, members) in enumerate(groups):
+        sent: dict[int, float] = {}
+        group_listeners = []
+        for position, user in enumerate(members[1:], start=1):
+            url = f"{urls[(index + position) % 2]}/ws/session/{code}/?token={AccessToken.for_user(user)}"
+            listener, ready = Listener(), asyncio.Event()
+            group_listeners.append(listener)
+            readies.append(ready)
+            tasks.append(asyncio.create_task(listen(url, listener, ready, stop)))
+        listeners.append((sent, group_listeners))
+    await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), timeout=120)
+    hosts = [
+        asyncio.create_task(
+            host_loop(
+                f"{urls[index % 2]}/ws/session/{code}/?token={AccessToken.for_user(members[0])}",
+                songs,
+                sent,
+                seconds,
+                stop,
+            )
+        )
+        for index, ((code, members), (sent, _)) in enumerate(zip(groups, listeners, strict=True))
+    ]
+    await asyncio.gather(*hosts)
+    await asyncio.gather(*tasks)
+    latencies, lost, expected = [], 0, 0
+    for sent, group_listeners in listeners:
+        for revision, started in sent.items():
+            arrivals = [listener.received.get(revision) for listener in group_listeners]
+            expected += len(arrivals)
+            lost += sum(arrival is None for arrival in arrivals)
+            if all(arrival is not None for arrival in arrivals):
+                latencies.append((max(arrivals) - started) * 1000)  # type: ignore[type-var]
+    return latencies, lost, expected
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--participants", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    args = parser.parse_args()
+    run_id = str(int(time.time()))
+    groups, songs = make_people(args.sessions, args.participants, run_id)
+    ports = [free_port(), free_port()]
+    servers = [start_server(port) for port in ports]
+    try:
+        idle = [rss_mb(server) for server in servers]
+        latencies, lost, expected = asyncio.run(
+            run(groups, songs, [f"ws://127.0.0.1:{port}" for port in ports], args.seconds)
+        )
+        loaded = [rss_mb(server) for server in servers]
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(30)
+        ListeningSession.objects.filter(code__in=[code for code, _ in groups]).delete()
+        User.objects.filter(email__startswith=f"bench-session-{run_id}-").delete()
+    sockets = args.sessions * args.participants
+    latencies.sort()
+    result = {
+        "sessions": args.sessions,
+        "participants": args.participants,
+        "sockets": sockets,
+        "commands": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+        "updates_expected": expected,
+        "updates_lost": lost,
+        "rss_idle_mb": [round(x, 1) for x in idle],
+        "rss_loaded_mb": [round(x, 1) for x in loaded],
+        "rss_per_socket_kib": round((sum(loaded) - sum(idle)) * 1024 / sockets, 1),
+    }
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "sessions.json").write_text(json.dumps(result, indent=2))
+    print("| sessions x participants | sockets | commands | command -> last update p50 | p99 | lost | RSS per socket |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {args.sessions} x {args.participants} | {sockets} | {result['commands']} | {result['p50_ms']} ms "
+        f"| {result['p99_ms']} ms | {lost} of {expected} | {result['rss_per_socket_kib']} KiB |"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
