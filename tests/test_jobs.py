@@ -139,6 +139,8 @@ def test_the_schedule_is_registered():
         "accounts.cleanup": "15 4 * * *",
         "media.delete_orphans": "45 4 * * *",
         "playlists.cleanup_invitations": "50 4 * * *",
+        "sessions.expire": "* * * * *",
+        "sessions.sweep_presence": "*/20 * * * * *",
         "jobs.retry_stalled": "* * * * *",
         "jobs.prune_old": "0 5 * * *",
     }

@@ -5,9 +5,10 @@ import json
 import time
 import urllib.request
 
+import psutil
 import pytest
 
-from listening_sessions import services
+from listening_sessions import services, tasks
 from listening_sessions.models import ListeningSession
 from tests.factories import SongFactory, UserFactory
 from tests.support.servers import app_server
@@ -271,3 +272,28 @@ def test_the_access_token_never_reaches_a_log(static_root, session, people, tmp_
     assert f"/ws/session/{session.code}/" in text  # the access log did log the connection
     assert token(host) not in text and "not-a-real-token-at-all" not in text
     assert "token=[redacted]" in text
+
+
+def test_a_participant_whose_sockets_vanish_is_removed_after_the_grace_period(static_root, session, people):
+    host, guest = people
+    with (
+        app_server(static_root=static_root, env=FAST_PRESENCE) as one,
+        session_socket(one, session.code, host) as h,
+    ):
+        h.expect("session:state")
+        with app_server(static_root=static_root, env=FAST_PRESENCE) as two:
+            g = session_socket(two, session.code, guest)
+            g.expect("session:state")
+            h.expect("participant:joined")
+            port = two.rsplit(":", 1)[1]
+            server_two = next(
+                p
+                for p in psutil.process_iter(["cmdline"])
+                if p.info["cmdline"] and f"--port {port}" in " ".join(p.info["cmdline"])
+            )
+            server_two.kill()  # no close frame, no disconnect handler: the socket just stops
+            h.nothing_of("participant:left", within=1)
+            time.sleep(3.5)  # SESSION_PRESENCE_TTL_S (3 s here) without a heartbeat
+            tasks.sweep_presence(timestamp=0)  # what the worker runs every 20 s
+            left = h.expect("participant:left")
+    assert left["user"]["id"] == guest.pk and left["participantCount"] == 1
