@@ -50,8 +50,8 @@ BIN = Path(sys.executable).parent
 
 def start_server(port: int) -> subprocess.Popen:
     line = next(line for line in (ROOT / "Procfile.dev").read_text().splitlines() if line.startswith("web:"))
-    command = line.split(":", 1)[1].replace("$PORT", str(port)).replace("$WEB_CONCURRENCY", "1")
-    command = command.replace("${UVICORN_LOG_LEVEL:-warning}", "warning").split()
+    text = line.split(":", 1)[1].replace("$PORT", str(port)).replace("$WEB_CONCURRENCY", "1")
+    command = text.replace("${UVICORN_LOG_LEVEL:-warning}", "warning").split()
     env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "WARNING", "SESSION_FRAMES_PER_S": "1000"}
     proc = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     wait_ready(port)
@@ -156,10 +156,11 @@ async def run(groups, songs, urls: list[str], seconds: float) -> tuple[list[floa
     for sent, group_listeners in listeners:
         for revision, started in sent.items():
             arrivals = [listener.received.get(revision) for listener in group_listeners]
+            arrived = [arrival for arrival in arrivals if arrival is not None]
             expected += len(arrivals)
-            lost += sum(arrival is None for arrival in arrivals)
-            if all(arrival is not None for arrival in arrivals):
-                latencies.append((max(arrivals) - started) * 1000)  # type: ignore[type-var]
+            lost += len(arrivals) - len(arrived)
+            if len(arrived) == len(arrivals):
+                latencies.append((max(arrived) - started) * 1000)
     return latencies, lost, expected
 
 
