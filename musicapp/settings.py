@@ -333,6 +333,12 @@ HEALTH_CHECK_TIMEOUT_S = env.float("HEALTH_CHECK_TIMEOUT_S", default=2.0)
 # --- Integrations, each switched on by its URL/key ----------------------------------------
 MEILI_URL = env("MEILI_URL", default="")
 MEILI_MASTER_KEY = env("MEILI_MASTER_KEY", default="")
+MEILI_TIMEOUT_S = env.float("MEILI_TIMEOUT_S", default=1.0)  # past it, PostgreSQL answers instead
+MEILI_INDEX_PREFIX = env("MEILI_INDEX_PREFIX", default="musicapp_")
+# After Meilisearch fails, searches go straight to PostgreSQL for this long (no request waits on
+# a dead server); the sync jobs, which may wait longer, use their own timeout.
+MEILI_RETRY_AFTER_S = env.float("MEILI_RETRY_AFTER_S", default=10.0)
+MEILI_SYNC_TIMEOUT_S = env.float("MEILI_SYNC_TIMEOUT_S", default=30.0)
 CLOUDINARY_URL = env("CLOUDINARY_URL", default="")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -369,6 +375,7 @@ JOB_SCHEDULES = {
         "cleanup_invitations": "50 4 * * *",  # lapsed playlist invitations
         "expire_sessions": "* * * * *",  # listening sessions idle past SESSION_IDLE_HOURS
         "sweep_presence": "*/20 * * * * *",  # session sockets that vanished without a close
+        "search_sync": "*/5 * * * *",  # changes still waiting for Meilisearch (the sync job's net)
         "retry_stalled_jobs": "* * * * *",  # jobs of workers that stopped beating
         "prune_old_jobs": "0 5 * * *",  # failed jobs older than JOBS_KEEP_FAILED_DAYS
     }.items()

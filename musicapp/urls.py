@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", include(library_urlpatterns)),
     path("api/", include("playlists.urls")),
     path("api/", include("listening_sessions.urls")),
+    path("api/", include("search.urls")),
     # The local media store (Cloudinary serves its own files when configured).
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
 ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from library.models import Song
 from musicapp.adapters import media
-from musicapp.platform import realtime, scoped_cache
+from musicapp.platform import indexing, realtime, scoped_cache
 from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from musicapp.platform.jobs import enqueue
 from musicapp.platform.ratelimit import enforce
@@ -85,6 +85,7 @@ def _changed(playlist: Playlist, *, was_public: bool | None = None, members: lis
         scoped_cache.user_changed_on_commit(user_id, "playlists")
     playlist_id = playlist.pk
     transaction.on_commit(lambda: broadcast_state(playlist_id))
+    indexing.changed("playlist", [playlist_id])  # a public one is found; a private one no more
 
 
 def broadcast_state(playlist_id: str) -> None:
@@ -152,6 +153,7 @@ def _delete(playlist: Playlist) -> None:
         scoped_cache.user_changed_on_commit(user_id, "playlists")
     media.delete_on_commit(banner)
     realtime.send_on_commit(group_name(playlist_id), {"type": "playlist.deleted", "id": playlist_id})
+    # Search hears of the delete from its post_delete receiver (which cascades reach too).
 
 
 def playlist_set_banner(*, playlist_id: str, user: User, upload: UploadedFile | None) -> Playlist:

@@ -141,6 +141,7 @@ def test_the_schedule_is_registered():
         "playlists.cleanup_invitations": "50 4 * * *",
         "sessions.expire": "* * * * *",
         "sessions.sweep_presence": "*/20 * * * * *",
+        "search.sync_net": "*/5 * * * *",
         "jobs.retry_stalled": "* * * * *",
         "jobs.prune_old": "0 5 * * *",
     }

@@ -14,6 +14,7 @@ from library.audio import CheckedAudio
 from library.cache import catalog_changed
 from library.models import Album, Artist, Genre, Lyrics, Song
 from musicapp.adapters import media
+from musicapp.platform import indexing
 from musicapp.platform.errors import InvalidInput
 
 M = TypeVar("M", bound=Model)
@@ -55,6 +56,7 @@ def _save_with_files(obj: M, files: dict[str, Callable[[], str]]) -> M:
             obj.save()
             _delete_unused_on_commit(key for key in replaced if key not in stored)
             catalog_changed()
+            _tell_search(type(obj)._default_manager.filter(pk=obj.pk))
     except Exception:
         for key in stored:
             if not media_in_use(key):
@@ -120,7 +122,33 @@ def catalog_delete(*, queryset: QuerySet) -> int:
     fields = [f for f in ("file", "image") if hasattr(queryset.model, f)]
     with transaction.atomic():
         keys = {key for row in queryset.values_list(*fields) for key in row} if fields else set()
+        affected = _affected(queryset)
         deleted, _ = queryset.delete()
         _delete_unused_on_commit(keys)
         catalog_changed()
+        for kind, ids in affected.items():
+            indexing.changed(kind, ids)
     return deleted
+
+
+def _affected(queryset: QuerySet) -> dict[str, list[str]]:
+    """What search shows that these rows touch: themselves, and the songs and albums that carry
+    an album's or artist's name."""
+    ids = list(queryset.values_list("pk", flat=True))
+    model = queryset.model
+    if model is Song:
+        return {"song": ids}
+    if model is Album:
+        return {"album": ids, "song": list(Song.objects.filter(album_id__in=ids).values_list("pk", flat=True))}
+    if model is Artist:
+        return {
+            "artist": ids,
+            "album": list(Album.objects.filter(artist_id__in=ids).values_list("pk", flat=True)),
+            "song": list(Song.objects.filter(artist_id__in=ids).values_list("pk", flat=True)),
+        }
+    return {}
+
+
+def _tell_search(queryset: QuerySet) -> None:
+    for kind, ids in _affected(queryset).items():
+        indexing.changed(kind, ids)

@@ -12,7 +12,7 @@ from accounts.models import User, UserSettings
 from library import recommend
 from library.contexts import check_context
 from library.models import Album, LikedAlbum, LikedSong, Play, Recommendation, Song
-from musicapp.platform import scoped_cache
+from musicapp.platform import indexing, scoped_cache
 from musicapp.platform.errors import InvalidInput, NotFound
 
 # Scopes of the per-user cache that each kind of write makes stale.
@@ -103,6 +103,7 @@ def popular_refresh() -> None:
         cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY library_popular_song")
     with transaction.atomic():
         scoped_cache.changed_on_commit("popular")
+        indexing.popularity_changed()  # search ranks by plays too
 
 
 def recommendations_compute(*, user_ids: list[str]) -> int:

@@ -7,6 +7,8 @@ from django.core.management import call_command
 
 from accounts.models import User
 from library.models import Album, Artist, Lyrics, Song
+from playlists.models import Playlist, PlaylistSong
+from search.models import SearchDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -16,23 +18,45 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+SMALL = 0.02  # 4 artists, 6 albums, 40 songs: the full demo (scale 1) is search's test data
+
+
 def test_demo_catalog_has_real_playable_audio_covers_and_lyrics():
-    call_command("seed_demo", stdout=io.StringIO())
-    assert Artist.objects.count() == 3 and Album.objects.count() == 6
+    call_command("seed_demo", scale=SMALL, stdout=io.StringIO())
+    assert (Artist.objects.count(), Album.objects.count(), Song.objects.count()) == (4, 6, 40)
     song = Song.objects.select_related("album").first()
     with default_storage.open(song.file.removeprefix("local:")) as audio:
         parsed = mutagen.File(io.BytesIO(audio.read()))
     assert type(parsed).__name__ == "WAVE" and parsed.info.length == pytest.approx(song.duration, abs=0.01)
     assert default_storage.exists(song.album.image.removeprefix("local:"))
+    assert all(default_storage.exists(a.image.removeprefix("local:")) for a in Artist.objects.all())
     lyrics = Lyrics.objects.first()
     assert lyrics.plain and lyrics.synced and lyrics.synced[0]["time"] == 0.0
+    assert Lyrics.objects.count() == 6  # every album's first track
+
+
+def test_demo_playlists_are_public_and_hold_songs_in_order():
+    call_command("seed_demo", scale=SMALL, stdout=io.StringIO())
+    playlists = Playlist.objects.all()
+    assert playlists and all(p.is_public and p.song_count == p.entries.count() > 0 for p in playlists)
+    positions = sorted(playlists[0].entries.values_list("position", flat=True))
+    assert positions == list(range(len(positions)))
+
+
+def test_the_demo_catalog_is_searchable_at_once(api):
+    call_command("seed_demo", scale=SMALL, stdout=io.StringIO())
+    artists = api.get("/api/search", {"q": "beatl", "type": "artist"}).json()["results"]["artists"]
+    assert [a["name"] for a in artists] == ["The Beatles"]
 
 
 def test_seed_demo_is_idempotent():
-    call_command("seed_demo", stdout=io.StringIO())
-    counts = (Artist.objects.count(), Album.objects.count(), Song.objects.count(), Lyrics.objects.count())
-    call_command("seed_demo", stdout=io.StringIO())
-    assert (Artist.objects.count(), Album.objects.count(), Song.objects.count(), Lyrics.objects.count()) == counts
+    def counts():
+        return [m.objects.count() for m in (Artist, Album, Song, Lyrics, Playlist, PlaylistSong)]
+
+    call_command("seed_demo", scale=SMALL, stdout=io.StringIO())
+    before = counts()
+    call_command("seed_demo", scale=SMALL, stdout=io.StringIO())
+    assert counts() == before
 
 
 def test_if_empty_leaves_an_existing_catalog_alone():
@@ -44,7 +68,12 @@ def test_if_empty_leaves_an_existing_catalog_alone():
 
 
 def test_bulk_songs_and_users_for_benchmarks():
-    call_command("seed_demo", songs=250, users=40, batch_size=100, stdout=io.StringIO(), stderr=io.StringIO())
-    assert Song.objects.filter(name__startswith="Bench Song").count() == 250
+    call_command("seed_demo", scale=SMALL, stdout=io.StringIO())
+    demo = Song.objects.count()
+    call_command(
+        "seed_demo", scale=SMALL, songs=250, users=40, batch_size=100, stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    assert Song.objects.count() == demo + 250
     assert User.objects.filter(name__startswith="Bench Listener").count() == 40
     assert all(len(pk) == 24 for pk in Song.objects.values_list("pk", flat=True))
+    assert SearchDocument.objects.filter(kind="song").count() == demo + 250  # bulk songs are searchable

@@ -163,6 +163,16 @@ def store_square_image(image: CheckedImage, *, folder: str, side: int) -> str:
     return _save_local(f"{folder}/{image.digest}.webp", square_webp(image, side))
 
 
+def store_generated_image(webp: bytes, *, folder: str) -> str:
+    """Store a square WebP the app made itself (demo covers): already the shape the local store
+    keeps, so nothing is decoded again. Returns its media key."""
+    digest = content_digest(webp)
+    if cloudinary_enabled():
+        result = _upload_cloudinary(webp, folder=folder, digest=digest, resource_type="image")
+        return f"cloudinary:image:{result['public_id']}"
+    return _save_local(f"{folder}/{digest}.webp", webp)
+
+
 def store_audio(data: bytes, *, folder: str, ext: str) -> str:
     """Store an audio file (Cloudinary's "video" resource type covers audio); returns its key."""
     digest = content_digest(data)

@@ -1,36 +1,42 @@
 """Load the demo catalog (idempotent), and optionally bulk data for benchmarks.
 
-manage.py seed_demo                      the demo artists, albums, songs (real audio), lyrics
+manage.py seed_demo                      the demo artists, albums, songs (real audio), lyrics, covers
 manage.py seed_demo --if-empty           only when the catalog has no songs (make run)
 manage.py seed_demo --songs 100000 --users 10000 --plays 1000000     bulk rows for benchmarks
 """
 
+import io
 import random
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User
-from library import demo, services
+from library import demo, demo_names, lrc
 from library.audio import check_audio
+from library.cache import catalog_changed
 from library.genres import ensure_genres
 from library.models import Album, Artist, Genre, Lyrics, Song
 from musicapp.adapters import media
 from musicapp.platform.ids import new_object_id
 
-
-def _image(seed: str) -> media.CheckedImage:
-    data = demo.cover_png(seed)
-    return media.check_image(SimpleUploadedFile("cover.png", data), field="image", max_bytes=len(data) + 1)
+CURATOR_EMAIL = "radio@demo.invalid"  # owns the demo's public playlists; cannot sign in
+TUNES = 16  # distinct generated tunes, shared by the demo songs (the store keeps each once)
 
 
 def _audio(seed: str):
     return check_audio(SimpleUploadedFile("song.wav", demo.melody_wav(seed)))
+
+
+def _stored_tune(n: int) -> tuple[str, float]:
+    audio = _audio(f"demo-tune-{n}")
+    return media.store_audio(audio.data, folder="audio", ext=audio.ext), audio.duration
 
 
 class Command(BaseCommand):
@@ -38,6 +44,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="do nothing if the catalog has songs")
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="size of the demo catalog (1 = about 2,000 songs; tests use less)"
+        )
         parser.add_argument("--songs", type=int, default=0, help="also bulk-create this many songs")
         parser.add_argument("--users", type=int, default=0, help="also bulk-create this many users")
         parser.add_argument(
@@ -49,12 +58,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=7, help="random seed for the bulk rows")
 
-    def handle(self, *args, if_empty, songs, users, plays, batch_size, seed, **options):
+    def handle(self, *args, if_empty, scale, songs, users, plays, batch_size, seed, **options):
         if if_empty and Song.objects.exists():
             self.stdout.write("The catalog has songs already; nothing to do.")
             return
         ensure_genres(Genre)
-        created = self.demo_catalog()
+        created = self.demo_catalog(scale)
         self.stdout.write(self.style.SUCCESS(f"Demo catalog ready ({created} new songs)."))
         rng = random.Random(seed)
         if songs:
@@ -63,78 +72,135 @@ class Command(BaseCommand):
             self.bulk_users(users, batch_size, rng)
         if plays:
             self.bulk_plays(plays, seed)
+        if "search_reindex" in get_commands():  # the search app's: documents for everything new
+            call_command("search_reindex", stdout=io.StringIO(), stderr=io.StringIO())
 
-    def demo_catalog(self) -> int:
+    def demo_catalog(self, scale: float) -> int:
+        """The demo catalog (library.demo_names): about 150 artists, 300 albums and 2,000 songs at
+        scale 1, every song playable (a few generated tunes, shared) and every album and artist
+        with a cover of its own. Rows whose ids exist are left alone (ids are derived from names)."""
+        artists = demo_names.catalog(
+            artists=max(4, round(150 * scale)),
+            albums=max(6, round(300 * scale)),
+            songs=max(12, round(2000 * scale)),
+        )
         genres = {g.slug: g for g in Genre.objects.all()}
-        created = 0
-        for artist_name, bio, genre_slug, albums in demo.CATALOG:
-            artist = Artist.objects.filter(pk=demo.demo_id(artist_name)).first()
-            if artist is None:
-                artist = services.artist_save(
-                    artist=Artist(id=demo.demo_id(artist_name), name=artist_name, bio=bio), image=_image(artist_name)
-                )
-            for year_back, (album_name, titles) in enumerate(albums):
-                album_id = demo.demo_id(artist_name, album_name)
-                album = Album.objects.filter(pk=album_id).first()
-                if album is None:
-                    album = services.album_save(
-                        album=Album(
-                            id=album_id,
-                            name=album_name,
-                            artist=artist,
-                            bg_colour=demo.bg_colour(album_name),
-                            desc=f"{artist_name}'s {['latest', 'earlier'][min(year_back, 1)]} record.",
-                            release_date=timezone.now().date() - timedelta(days=365 * (year_back + 1)),
-                        ),
-                        cover=_image(album_name),
+        tunes = [_stored_tune(n) for n in range(TUNES)]
+        now = timezone.now()
+        rows: dict[type, list] = {Artist: [], Album: [], Song: [], Lyrics: []}
+        artist_ids = [demo.demo_id(a.name) for a in artists]
+        album_ids = [demo.demo_id(a.name, b.name) for a in artists for b in a.albums]
+        existing = set(Artist.objects.filter(pk__in=artist_ids).values_list("pk", flat=True))
+        existing |= set(Album.objects.filter(pk__in=album_ids).values_list("pk", flat=True))
+        for artist in artists:
+            artist_id = demo.demo_id(artist.name)
+            if artist_id not in existing:
+                image = media.store_generated_image(demo.cover_webp(artist.name), folder="artists")
+                rows[Artist].append(Artist(id=artist_id, name=artist.name, bio=artist.bio, image=image))
+            for album in artist.albums:
+                album_id = demo.demo_id(artist.name, album.name)
+                cover = ""
+                if album_id not in existing:
+                    cover = media.store_generated_image(demo.cover_webp(album_id), folder="covers")
+                rows[Album].append(
+                    Album(
+                        id=album_id,
+                        name=album.name,
+                        artist_id=artist_id,
+                        image=cover,
+                        bg_colour=demo.bg_colour(album.name),
+                        desc=f"{artist.name}'s {['latest', 'earlier'][min(album.year_back, 1)]} record.",
+                        release_date=now.date() - timedelta(days=365 * (album.year_back + 1)),
                     )
-                for track, title in enumerate(titles, start=1):
-                    song_id = demo.demo_id(artist_name, album_name, title)
-                    if Song.objects.filter(pk=song_id).exists():
-                        continue
-                    song = services.song_save(
-                        song=Song(
+                )
+                for song in album.songs:
+                    song_id = demo.demo_id(artist.name, album.name, song.title)
+                    title = (
+                        song.title
+                        if not song.featuring or song.featuring == artist.name
+                        else f"{song.title} (feat. {song.featuring})"
+                    )
+                    key, duration = tunes[int(song_id, 16) % TUNES]
+                    rows[Song].append(
+                        Song(
                             id=song_id,
                             name=title,
-                            album=album,
-                            artist=artist,
-                            genre=genres.get(genre_slug),
-                            track_number=track,
-                        ),
-                        audio=_audio(song_id),
+                            album_id=album_id,
+                            artist_id=artist_id,
+                            genre=genres.get(artist.genre),
+                            track_number=song.track,
+                            file=key,
+                            duration=duration,
+                            created_at=now - timedelta(minutes=int(song_id[:6], 16) % 100_000),
+                        )
                     )
-                    created += 1
-                    if track == 1:
-                        plain, synced = demo.lyrics_for(title)
-                        services.lyrics_save(lyrics=Lyrics(song=song, plain=plain, synced_lrc=synced))
+                    if song.track == 1:
+                        plain, synced = demo.lyrics_for(song.title)
+                        parsed = lrc.as_json(lrc.parse(synced))
+                        rows[Lyrics].append(Lyrics(song_id=song_id, plain=plain, synced_lrc=synced, synced=parsed))
+        with transaction.atomic():
+            before = Song.objects.count()
+            for model in (Artist, Album, Song, Lyrics):
+                model.objects.bulk_create(rows[model], batch_size=1000, ignore_conflicts=True)
+            catalog_changed()
+            created = Song.objects.count() - before
+            self.demo_playlists()
         return created
 
+    def demo_playlists(self) -> None:
+        """The demo curator's public playlists (library.demo_names.PLAYLISTS): songs whose title,
+        artist or album holds one of a playlist's words, 12 to 30 of them."""
+        from playlists.models import Playlist, PlaylistSong
+
+        curator, _ = User.objects.get_or_create(
+            email=CURATOR_EMAIL,
+            defaults={"name": "Demo Radio", "is_email_verified": True, "password": make_password(None)},
+        )
+        if Playlist.objects.filter(owner=curator).exists():
+            return
+        songs = list(Song.objects.order_by("id").values_list("id", "name", "artist__name", "album__name"))
+        rng = random.Random(2026)
+        entries = []
+        for name, desc, words in demo_names.PLAYLISTS:
+            matching = [s[0] for s in songs if not words or any(w.lower() in " ".join(s[1:]).lower() for w in words)]
+            picked = rng.sample(matching, min(len(matching), rng.randrange(12, 31)))
+            if not picked:  # a small catalog (--scale) may have no song for it
+                continue
+            playlist = Playlist.objects.create(
+                owner=curator, name=name, desc=desc, is_public=True, song_count=len(picked)
+            )
+            entries += [PlaylistSong(playlist=playlist, song_id=s, position=i) for i, s in enumerate(picked)]
+        PlaylistSong.objects.bulk_create(entries, batch_size=1000)
+
     def bulk_songs(self, count: int, batch_size: int, rng: random.Random) -> None:
-        """Rows only: a few real audio files are shared by every bulk song."""
+        """Rows only, named as the demo's are (so that search has realistic work): a few real
+        audio files are shared by every bulk song."""
         audio = [_audio(f"bulk-{i}") for i in range(3)]
         files = [(media.store_audio(a.data, folder="audio", ext=a.ext), a.duration) for a in audio]
         genres = list(Genre.objects.all())
         now = timezone.now()
         with transaction.atomic():
-            artists = [Artist(id=new_object_id(), name=f"Bench Artist {i}") for i in range(max(1, count // 200))]
+            artists = [
+                Artist(id=new_object_id(), name=demo_names.artist_name(rng)) for _ in range(max(1, count // 200))
+            ]
             Artist.objects.bulk_create(artists, batch_size=batch_size)
             albums = [
-                Album(id=new_object_id(), name=f"Bench Album {i}", artist=rng.choice(artists))
-                for i in range(max(1, count // 12))
+                Album(id=new_object_id(), name=demo_names.album_name(rng), artist=rng.choice(artists))
+                for _ in range(max(1, count // 12))
             ]
             Album.objects.bulk_create(albums, batch_size=batch_size)
         track_of: dict[str, int] = {}
         with tqdm(total=count, desc="songs", unit="song", disable=None) as progress:
             for start in range(0, count, batch_size):
                 batch = []
-                for i in range(start, min(count, start + batch_size)):
+                for _ in range(start, min(count, start + batch_size)):
                     album = rng.choice(albums)
                     track_of[album.pk] = track_of.get(album.pk, 0) + 1
                     key, duration = rng.choice(files)
                     batch.append(
                         Song(
                             id=new_object_id(),
-                            name=f"Bench Song {i}",
+                            name=demo_names.song_title(rng),
                             file=key,
                             duration=duration,
                             album=album,
@@ -146,8 +212,6 @@ class Command(BaseCommand):
                     )
                 Song.objects.bulk_create(batch)
                 progress.update(len(batch))
-        from library.cache import catalog_changed
-
         with transaction.atomic():
             catalog_changed()
 

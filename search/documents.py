@@ -1,0 +1,90 @@
+"""Building search documents from the catalog and playlists, in SQL: one statement per kind
+writes (or removes) the rows of any number of ids, so a change to an artist that touches a
+thousand songs is still one round trip."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+COLUMNS = "kind, object_id, artist_id, name, context, popularity"
+# Per kind: the rows to (re)build, as SELECT kind, object_id, artist_id, name, context, popularity.
+SOURCES = {
+    "song": """
+        SELECT 'song', s.id, s.artist_id, s.name, concat_ws(' ', ar.name, al.name), coalesce(ps.play_count, 0)
+        FROM library_song s
+        LEFT JOIN library_artist ar ON ar.id = s.artist_id
+        LEFT JOIN library_album al ON al.id = s.album_id
+        LEFT JOIN library_popular_song ps ON ps.song_id = s.id
+        WHERE {where}
+    """,
+    "album": """
+        SELECT 'album', al.id, al.artist_id, al.name, coalesce(ar.name, ''),
+               coalesce((SELECT sum(ps.play_count) FROM library_song s
+                         JOIN library_popular_song ps ON ps.song_id = s.id WHERE s.album_id = al.id), 0)
+        FROM library_album al
+        LEFT JOIN library_artist ar ON ar.id = al.artist_id
+        WHERE {where}
+    """,
+    "artist": """
+        SELECT 'artist', ar.id, ar.id, ar.name, '',
+               coalesce((SELECT sum(ps.play_count) FROM library_song s
+                         JOIN library_popular_song ps ON ps.song_id = s.id WHERE s.artist_id = ar.id), 0)
+        FROM library_artist ar
+        WHERE {where}
+    """,
+    # Public playlists only: a private one is never found, its owner's searches included.
+    "playlist": """
+        SELECT 'playlist', p.id, NULL, p.name, p."desc", p.song_count
+        FROM playlists_playlist p
+        WHERE p.is_public AND {where}
+    """,
+}
+ALIAS = {"song": "s", "album": "al", "artist": "ar", "playlist": "p"}
+
+UPSERT = """
+INSERT INTO search_searchdocument
+    (kind, object_id, artist_id, name, context, name_norm, text_norm, popularity, updated_at)
+SELECT kind, object_id, artist_id, left(name, 300), left(context, 600), lower(public.unaccent(name)),
+       lower(public.unaccent(concat_ws(' ', name, context))), popularity, now()
+FROM ({source}) AS src ({columns})
+ON CONFLICT (kind, object_id) DO UPDATE SET
+    artist_id = EXCLUDED.artist_id, name = EXCLUDED.name, context = EXCLUDED.context, name_norm = EXCLUDED.name_norm,
+    text_norm = EXCLUDED.text_norm, popularity = EXCLUDED.popularity, updated_at = now()
+"""
+
+
+def refresh(kind: str, ids: list[str]) -> None:
+    """Rebuild the documents of these ids; those that no longer exist (or are private) go."""
+    where = f"{ALIAS[kind]}.id = ANY(%(ids)s::bpchar[])"
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT.format(columns=COLUMNS, source=SOURCES[kind].format(where=where)), {"ids": ids})
+        cursor.execute(
+            f"""DELETE FROM search_searchdocument d WHERE d.kind = %(kind)s AND d.object_id = ANY(%(ids)s::bpchar[])
+                AND NOT EXISTS ({SOURCES[kind].format(where=f"{ALIAS[kind]}.id = d.object_id")})""",  # noqa: S608
+            {"kind": kind, "ids": ids},
+        )
+
+
+def rebuild_all(kind: str) -> int:
+    """Every document of a kind, from scratch (in the caller's transaction: readers see the old
+    ones until it commits). Returns how many there are."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_searchdocument WHERE kind = %s", [kind])
+        cursor.execute(UPSERT.format(columns=COLUMNS, source=SOURCES[kind].format(where="true")))
+        return cursor.rowcount
+
+
+def refresh_popularity() -> list[tuple[str, str]]:
+    """After the popular songs are recomputed: the popularity of every document whose plays
+    changed, one statement per kind. Returns the (kind, id) of those documents."""
+    changed: list[tuple[str, str]] = []
+    with connection.cursor() as cursor:
+        for kind in ("song", "album", "artist"):
+            cursor.execute(
+                f"""UPDATE search_searchdocument d SET popularity = src.popularity, updated_at = now()
+                    FROM ({SOURCES[kind].format(where="true")}) AS src ({COLUMNS})
+                    WHERE d.kind = src.kind AND d.object_id = src.object_id AND d.popularity <> src.popularity
+                    RETURNING d.kind, d.object_id"""  # noqa: S608
+            )
+            changed += cursor.fetchall()
+    return changed
