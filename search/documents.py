@@ -50,19 +50,42 @@ FROM ({source}) AS src ({columns})
 ON CONFLICT (kind, object_id) DO UPDATE SET
     artist_id = EXCLUDED.artist_id, name = EXCLUDED.name, context = EXCLUDED.context, name_norm = EXCLUDED.name_norm,
     text_norm = EXCLUDED.text_norm, popularity = EXCLUDED.popularity, updated_at = now()
+WHERE (search_searchdocument.artist_id, search_searchdocument.name, search_searchdocument.context,
+       search_searchdocument.popularity)
+      IS DISTINCT FROM (EXCLUDED.artist_id, EXCLUDED.name, EXCLUDED.context, EXCLUDED.popularity)
+{returning}
 """
 
 
-def refresh(kind: str, ids: list[str]) -> None:
-    """Rebuild the documents of these ids; those that no longer exist (or are private) go."""
+WORDS = """
+INSERT INTO search_searchword (word)
+SELECT DISTINCT unnest(tsvector_to_array(d.tsv)) FROM search_searchdocument d WHERE {where}
+ON CONFLICT DO NOTHING
+"""
+
+
+def refresh(kind: str, ids: list[str]) -> list[str]:
+    """Rebuild the documents of these ids; those that no longer exist (or are private) go.
+    Returns the ids whose document changed (written, or gone): an edit search does not show,
+    such as a song added to a private playlist, changes nothing."""
     where = f"{ALIAS[kind]}.id = ANY(%(ids)s::bpchar[])"
     with connection.cursor() as cursor:
-        cursor.execute(UPSERT.format(columns=COLUMNS, source=SOURCES[kind].format(where=where)), {"ids": ids})
+        upsert = UPSERT.format(
+            columns=COLUMNS, source=SOURCES[kind].format(where=where), returning="RETURNING object_id"
+        )
+        cursor.execute(upsert, {"ids": ids})
+        changed = [row[0] for row in cursor.fetchall()]
         cursor.execute(
-            f"""DELETE FROM search_searchdocument d WHERE d.kind = %(kind)s AND d.object_id = ANY(%(ids)s::bpchar[])
-                AND NOT EXISTS ({SOURCES[kind].format(where=f"{ALIAS[kind]}.id = d.object_id")})""",  # noqa: S608
+            WORDS.format(where="d.kind = %(kind)s AND d.object_id = ANY(%(ids)s::bpchar[])"),
             {"kind": kind, "ids": ids},
         )
+        cursor.execute(
+            f"""DELETE FROM search_searchdocument d WHERE d.kind = %(kind)s AND d.object_id = ANY(%(ids)s::bpchar[])
+                AND NOT EXISTS ({SOURCES[kind].format(where=f"{ALIAS[kind]}.id = d.object_id")})
+                RETURNING d.object_id""",  # noqa: S608
+            {"kind": kind, "ids": ids},
+        )
+        return changed + [row[0] for row in cursor.fetchall()]
 
 
 def rebuild_all(kind: str) -> int:
@@ -70,8 +93,18 @@ def rebuild_all(kind: str) -> int:
     ones until it commits). Returns how many there are."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM search_searchdocument WHERE kind = %s", [kind])
-        cursor.execute(UPSERT.format(columns=COLUMNS, source=SOURCES[kind].format(where="true")))
-        return cursor.rowcount
+        cursor.execute(UPSERT.format(columns=COLUMNS, source=SOURCES[kind].format(where="true"), returning=""))
+        count = cursor.rowcount
+        cursor.execute(WORDS.format(where="d.kind = %(kind)s"), {"kind": kind})
+        return count
+
+
+def rebuild_words() -> None:
+    """The vocabulary anew: only the words some document holds (one transaction; readers see
+    the old list until it commits)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_searchword")
+        cursor.execute(WORDS.format(where="true"))
 
 
 def refresh_popularity() -> list[tuple[str, str]]:

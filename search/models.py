@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -34,7 +35,7 @@ class SearchDocument(models.Model):
     artist_id = ObjectIdField(null=True, blank=True, help_text="A song's or album's artist; an artist's own id.")
     name = models.CharField(max_length=300)
     context = models.CharField(max_length=600, blank=True)
-    name_norm = models.TextField()
+    name_norm = models.TextField(db_collation="C")  # "C": a btree serves LIKE 'prefix%' too
     text_norm = models.TextField()
     tsv = models.GeneratedField(
         expression=SearchVector("text_norm", config="simple"), output_field=SearchVectorField(), db_persist=True
@@ -47,13 +48,32 @@ class SearchDocument(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_document_unique")]
         indexes = [
-            GinIndex(fields=["tsv"], name="search_document_tsv"),
-            GinIndex(OpClass("name_norm", name="gin_trgm_ops"), name="search_document_name_trgm"),
-            GinIndex(OpClass("text_norm", name="gin_trgm_ops"), name="search_document_text_trgm"),
+            # Each tier of a search is a scan of one of these that stops after a few rows.
+            models.Index(
+                fields=["kind", "name_norm"], include=["popularity", "object_id"], name="search_document_name"
+            ),
+            models.Index(fields=["kind", "-popularity", "object_id"], name="search_document_popular"),
+            # One per kind: a search within artists reads the artists' posting lists only.
+            *(GinIndex(fields=["tsv"], condition=Q(kind=kind), name=f"search_document_{kind}_tsv") for kind in Kind),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
+
+
+class SearchWord(models.Model):
+    """Every word the documents hold (their tsvectors' lexemes): what a mistyped word is
+    compared with. Words are added as documents are written, and the list is rebuilt by
+    `search_reindex` (a word no document holds any more only costs a correction that finds
+    nothing)."""
+
+    word = models.TextField(primary_key=True, db_collation="C")
+
+    class Meta:
+        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="search_word_trgm")]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class SearchChange(models.Model):

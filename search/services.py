@@ -49,17 +49,21 @@ def _record(changed: list[tuple[str, str]]) -> None:
 
 
 def documents_changed(kind: str, ids: list[str]) -> None:
-    """The listener of musicapp.platform.indexing: rebuild these documents now (same transaction)
-    and, with Meilisearch, record them in the outbox for the sync job."""
-    documents.refresh(kind, ids)
-    scoped_cache.changed_on_commit("search")
-    _record([(kind, object_id) for object_id in ids])
+    """The listener of musicapp.platform.indexing: rebuild these documents now (same transaction);
+    for those that changed, retire the cached answers and, with Meilisearch, record them in the
+    outbox for the sync job."""
+    changed = documents.refresh(kind, ids)
+    if changed:
+        scoped_cache.changed_on_commit("search")
+        _record([(kind, object_id) for object_id in changed])
 
 
 def popularity_changed() -> None:
     """Plays were counted anew: the documents whose popularity moved, and Meilisearch's copies."""
-    _record(documents.refresh_popularity())
-    scoped_cache.changed_on_commit("search")
+    changed = documents.refresh_popularity()
+    if changed:
+        scoped_cache.changed_on_commit("search")
+        _record(changed)
 
 
 def _meili_document(document: SearchDocument) -> dict[str, Any]:
@@ -175,6 +179,10 @@ def reindex(progress: Progress | None = None) -> dict[str, int]:
             counts[kind] = documents.rebuild_all(kind)
             scoped_cache.changed_on_commit("search")
         report("PostgreSQL documents", len(engines.KINDS), 1)
+    with transaction.atomic():
+        documents.rebuild_words()
+    with connection.cursor() as cursor:  # fresh statistics: the planner picks each tier's index by them
+        cursor.execute("ANALYZE search_searchdocument, search_searchword")
     engine = engines.meilisearch_engine(for_jobs=True)
     if engine is None:
         return counts

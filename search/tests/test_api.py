@@ -201,6 +201,18 @@ def test_an_answer_is_cached_until_the_catalog_changes(
     assert found(api, "takk", "album") == ["Takk..."]
 
 
+def test_edits_search_does_not_show_keep_the_cached_answers(
+    call, api, owner_api, catalog_rows, django_assert_num_queries
+):
+    private = call(owner_api, "post", "/api/playlist", {"name": "Diary", "isPublic": False}).json()["playlist"]
+    assert found(api, "takk", "album") == ["Takk"]
+    song = catalog_rows.songs.first()
+    call(owner_api, "post", f"/api/playlist/{private['id']}/songs", {"songId": song.pk})
+    call(owner_api, "patch", f"/api/playlist/{private['id']}", {"name": "Diary 2"})
+    with django_assert_num_queries(0):
+        assert found(api, "takk", "album") == ["Takk"]
+
+
 # --- recent searches ----------------------------------------------------------------------
 
 

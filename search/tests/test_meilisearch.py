@@ -134,6 +134,14 @@ def test_a_change_made_while_meilisearch_is_down_reaches_it_once_it_is_back(call
     assert not SearchChange.objects.exists()
 
 
+def test_a_private_playlists_edits_send_nothing(call, meili, owner_api):
+    reindex()
+    private = call(owner_api, "post", "/api/playlist", {"name": "Diary", "isPublic": False}).json()["playlist"]
+    call(owner_api, "patch", f"/api/playlist/{private['id']}", {"name": "Diary 2"})
+    assert not SearchChange.objects.exists() and pending_jobs() == []
+    assert meili.documents(PLAYLISTS) == {}
+
+
 def test_the_periodic_net_pushes_what_a_given_up_job_left_behind(meili, owner_api, django_capture_on_commit_callbacks):
     reindex()
     meili.stop()
