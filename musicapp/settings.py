@@ -376,6 +376,7 @@ JOB_SCHEDULES = {
         "expire_sessions": "* * * * *",  # listening sessions idle past SESSION_IDLE_HOURS
         "sweep_presence": "*/20 * * * * *",  # session sockets that vanished without a close
         "search_sync": "*/5 * * * *",  # changes still waiting for Meilisearch (the sync job's net)
+        "search_vocabulary": "17 * * * *",  # words typos are corrected to, counted anew
         "retry_stalled_jobs": "* * * * *",  # jobs of workers that stopped beating
         "prune_old_jobs": "0 5 * * *",  # failed jobs older than JOBS_KEEP_FAILED_DAYS
     }.items()

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
 from accounts.authentication import AccessTokenAuthentication
+from musicapp.platform import fields
 from musicapp.platform.responses import envelope_schema, ok
 from search import queries, services
 from search.models import RecentSearch
@@ -19,7 +20,9 @@ KIND_OF = {"songs": "song", "albums": "album", "artists": "artist", "playlists":
 @extend_schema(
     tags=["search"],
     parameters=[
-        OpenApiParameter("q", {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}, required=True),
+        OpenApiParameter(
+            "q", {"type": "string", "minLength": 1, "maxLength": 100, "pattern": fields.NAME_PATTERN}, required=True
+        ),
         OpenApiParameter("type", {"type": "string", "enum": TYPES, "default": "all"}),
         OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}),
     ],
@@ -44,7 +47,7 @@ class SearchView(APIView):
         kind = data["type"]
         kinds = list(KIND_OF.values()) if kind == "all" else [KIND_OF.get(kind, kind)]
         results, engine = queries.search(data["q"], kinds, data["limit"])
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and request.method == "GET":  # not HEAD
             services.recent_search_record(user=request.user, query=data["q"])
         return ok(results=results, engine=engine)
 

@@ -27,8 +27,16 @@ def _playlist_deleted(sender, instance, **kwargs) -> None:
 
 def _documents_for_an_existing_catalog(sender, using, **kwargs) -> None:
     """A database that had a catalog before search existed gets its documents on migrate (once:
-    later, every write keeps them in step)."""
+    later, every write keeps them in step). Not while search's own migrations are not all
+    applied (a migration back, a partial one)."""
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
     from search import services
 
+    executor = MigrationExecutor(connections[using])
+    leaves = [node for node in executor.loader.graph.leaf_nodes() if node[0] == "search"]
+    if any(leaf not in executor.loader.applied_migrations for leaf in leaves):
+        return
     if services.documents_missing():
         services.reindex()

@@ -4,7 +4,7 @@ thousand songs is still one round trip."""
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 
 COLUMNS = "kind, object_id, artist_id, name, context, popularity"
 # Per kind: the rows to (re)build, as SELECT kind, object_id, artist_id, name, context, popularity.
@@ -44,8 +44,7 @@ ALIAS = {"song": "s", "album": "al", "artist": "ar", "playlist": "p"}
 UPSERT = """
 INSERT INTO search_searchdocument
     (kind, object_id, artist_id, name, context, name_norm, text_norm, popularity, updated_at)
-SELECT kind, object_id, artist_id, left(name, 300), left(context, 600), lower(public.unaccent(name)),
-       lower(public.unaccent(concat_ws(' ', name, context))), popularity, now()
+SELECT kind, object_id, artist_id, left(name, 300), left(context, 600), {name_norm}, {text_norm}, popularity, now()
 FROM ({source}) AS src ({columns})
 ON CONFLICT (kind, object_id) DO UPDATE SET
     artist_id = EXCLUDED.artist_id, name = EXCLUDED.name, context = EXCLUDED.context, name_norm = EXCLUDED.name_norm,
@@ -57,9 +56,23 @@ WHERE (search_searchdocument.artist_id, search_searchdocument.name, search_searc
 """
 
 
-WORDS = """
-INSERT INTO search_searchword (word)
-SELECT DISTINCT unnest(tsvector_to_array(d.tsv)) FROM search_searchdocument d WHERE {where}
+# name_norm: lower case, unaccented, composed first (unaccent knows "é", not "e" + U+0301).
+# text_norm: the same over name and context, every run of punctuation a space, so that the
+# words PostgreSQL's parser finds are the words a query is split into ("ac/dc" is "ac dc").
+NAME_NORM = "lower(public.unaccent(normalize(name, NFC)))"
+TEXT_NORM = (
+    "btrim(regexp_replace(lower(public.unaccent(normalize(concat_ws(' ', name, context), NFC))), '[\\W_]+', ' ', 'g'))"
+)
+
+# The vocabulary (what typos are corrected to) comes from the catalog only: staff write it,
+# so no user can fill it with words of their own, and no private playlist's words are in it.
+VOCABULARY = """
+SELECT w.word, count(*) FROM search_searchdocument d, unnest(tsvector_to_array(d.tsv)) AS w(word)
+WHERE d.kind <> 'playlist' AND {where} GROUP BY w.word
+"""
+NEW_WORDS = """
+INSERT INTO search_searchword (word, docs)
+SELECT word, count FROM ({vocabulary}) AS v (word, count) ORDER BY word
 ON CONFLICT DO NOTHING
 """
 
@@ -70,15 +83,11 @@ def refresh(kind: str, ids: list[str]) -> list[str]:
     such as a song added to a private playlist, changes nothing."""
     where = f"{ALIAS[kind]}.id = ANY(%(ids)s::bpchar[])"
     with connection.cursor() as cursor:
-        upsert = UPSERT.format(
-            columns=COLUMNS, source=SOURCES[kind].format(where=where), returning="RETURNING object_id"
-        )
-        cursor.execute(upsert, {"ids": ids})
+        cursor.execute(_upsert(SOURCES[kind].format(where=where), "RETURNING object_id"), {"ids": ids})
         changed = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            WORDS.format(where="d.kind = %(kind)s AND d.object_id = ANY(%(ids)s::bpchar[])"),
-            {"kind": kind, "ids": ids},
-        )
+        if changed and kind != "playlist":  # new words are known at once (rebuild_words counts them)
+            vocabulary = VOCABULARY.format(where="d.kind = %(kind)s AND d.object_id = ANY(%(ids)s::bpchar[])")
+            cursor.execute(NEW_WORDS.format(vocabulary=vocabulary), {"kind": kind, "ids": changed})
         cursor.execute(
             f"""DELETE FROM search_searchdocument d WHERE d.kind = %(kind)s AND d.object_id = ANY(%(ids)s::bpchar[])
                 AND NOT EXISTS ({SOURCES[kind].format(where=f"{ALIAS[kind]}.id = d.object_id")})
@@ -93,18 +102,30 @@ def rebuild_all(kind: str) -> int:
     ones until it commits). Returns how many there are."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM search_searchdocument WHERE kind = %s", [kind])
-        cursor.execute(UPSERT.format(columns=COLUMNS, source=SOURCES[kind].format(where="true"), returning=""))
-        count = cursor.rowcount
-        cursor.execute(WORDS.format(where="d.kind = %(kind)s"), {"kind": kind})
-        return count
+        cursor.execute(_upsert(SOURCES[kind].format(where="true"), ""))
+        return cursor.rowcount
 
 
-def rebuild_words() -> None:
-    """The vocabulary anew: only the words some document holds (one transaction; readers see
-    the old list until it commits)."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM search_searchword")
-        cursor.execute(WORDS.format(where="true"))
+def rebuild_words() -> int:
+    """The vocabulary anew, with how many documents hold each word: words no document holds any
+    more go. One transaction; readers see the old list until it commits. Returns its size."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE fresh_words AS {VOCABULARY.format(where='true')}")
+        cursor.execute(
+            "DELETE FROM search_searchword v WHERE NOT EXISTS (SELECT FROM fresh_words f WHERE f.word = v.word)"
+        )
+        cursor.execute(
+            """INSERT INTO search_searchword (word, docs) SELECT word, count FROM fresh_words ORDER BY word
+               ON CONFLICT (word) DO UPDATE SET docs = EXCLUDED.docs WHERE search_searchword.docs <> EXCLUDED.docs"""
+        )
+        cursor.execute("SELECT count(*) FROM fresh_words")
+        size = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE fresh_words")
+        return size
+
+
+def _upsert(source: str, returning: str) -> str:
+    return UPSERT.format(columns=COLUMNS, source=source, name_norm=NAME_NORM, text_norm=TEXT_NORM, returning=returning)
 
 
 def refresh_popularity() -> list[tuple[str, str]]:

@@ -42,10 +42,10 @@ MIN_CANDIDATES = 20  # per kind and tier, at least (limit, if larger)
 # Statement 1: the normalised query, and per word: is it known, and what is close to it.
 PREPARE_SQL = """
 WITH q AS (
-    SELECT regexp_replace(btrim(lower(public.unaccent(%(q)s))), '\\s+', ' ', 'g') AS text
+    SELECT regexp_replace(btrim(lower(public.unaccent(normalize(%(q)s, NFC)))), '\\s+', ' ', 'g') AS text
 ), words AS (
     SELECT w.word, w.n, w.n = max(w.n) OVER () AS last
-    FROM q, regexp_split_to_table(q.text, '\\W+') WITH ORDINALITY AS w(word, n)
+    FROM q, regexp_split_to_table(q.text, '[\\W_]+') WITH ORDINALITY AS w(word, n)
     WHERE w.word <> ''
 )
 SELECT set_config('pg_trgm.similarity_threshold', %(similarity)s, true), q.text,
@@ -53,11 +53,11 @@ SELECT set_config('pg_trgm.similarity_threshold', %(similarity)s, true), q.text,
            SELECT json_agg(json_build_array(
                words.word,
                words.last,
-               EXISTS (SELECT 1 FROM search_searchword v WHERE v.word = words.word
-                       OR (words.last AND v.word LIKE replace(words.word, '_', '\\_') || '%%')),
+               EXISTS (SELECT FROM search_searchword v WHERE v.word = words.word
+                       OR (words.last AND v.word LIKE words.word || '%%')),
                ARRAY(SELECT v.word FROM search_searchword v
                      WHERE char_length(words.word) >= %(min_typo)s AND v.word %% words.word AND v.word <> words.word
-                     ORDER BY v.word <-> words.word, v.word LIMIT %(corrections)s)
+                     ORDER BY v.word <-> words.word, v.docs DESC, v.word LIMIT %(corrections)s)
            ) ORDER BY words.n)
            FROM words
        ), '[]')
@@ -125,7 +125,7 @@ class Plan:
 
     text: str
     words: str  # every word, the last a prefix
-    corrected: str  # each word or a close one (a mistyped word: only close ones); "" if none is close
+    corrected: str  # each word or a close one; "" when no word has a close one
     known: str  # the known words only, when some are not ("" otherwise)
     rank: str  # what "every word in the name" means when ranking
 
@@ -139,11 +139,12 @@ class Plan:
             # be worth matching; the name prefix (tier 2) and the ranking still use them.
             matched = analysed[:-1]
         words = " & ".join(_lexeme(word, prefix=last) for word, last, _, _ in matched)
-        parts = []
-        for word, last, known, close in matched:
-            alternatives = ([_lexeme(word, prefix=last)] if known else []) + [_lexeme(c) for c in close]
-            if alternatives:  # an unknown word with nothing close is left out
-                parts.append("(" + " | ".join(alternatives) + ")")
+        # Each word as typed (the vocabulary is the catalog's: a word it lacks may still be in a
+        # playlist's name) or a word close to it.
+        parts = [
+            "(" + " | ".join([_lexeme(word, prefix=last), *map(_lexeme, close)]) + ")"
+            for word, last, _, close in matched
+        ]
         corrected = " & ".join(parts) if any(close for *_, close in matched) else ""
         known = [_lexeme(word, prefix=last) for word, last, is_known, _ in matched if is_known]
         known_only = " & ".join(known) if len(known) < len(matched) else ""
@@ -169,12 +170,14 @@ class PostgresEngine:
         }
         if short:
             cursor.execute(
-                "SELECT word FROM search_searchword WHERE word = ANY(%s)", [sorted(set().union(*short.values()))]
+                "SELECT word FROM search_searchword WHERE word = ANY(%s) ORDER BY docs DESC, word",
+                [sorted(set().union(*short.values()))],
             )
-            existing = {row[0] for row in cursor.fetchall()}
+            common_first = [row[0] for row in cursor.fetchall()]
             for entry in analysed:
                 if entry[0] in short:
-                    entry[3] = list(dict.fromkeys(sorted(short[entry[0]] & existing) + entry[3]))[:CORRECTIONS]
+                    one_typo = [word for word in common_first if word in short[entry[0]]]
+                    entry[3] = list(dict.fromkeys(one_typo + entry[3]))[:CORRECTIONS]
         return Plan.of(normalised, analysed)
 
     def ranked(self, plan: Plan, kinds: list[str], limit: int) -> tuple[str, dict[str, Any]]:

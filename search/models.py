@@ -62,12 +62,13 @@ class SearchDocument(models.Model):
 
 
 class SearchWord(models.Model):
-    """Every word the documents hold (their tsvectors' lexemes): what a mistyped word is
-    compared with. Words are added as documents are written, and the list is rebuilt by
-    `search_reindex` (a word no document holds any more only costs a correction that finds
-    nothing)."""
+    """Every word of the catalog's documents (songs, albums, artists; not the playlists users
+    write): what a mistyped word is corrected to, the most common first. A new word is added
+    with its document; the counts, and the words no document holds any more, are brought up to
+    date by the `search.vocabulary` job and by `search_reindex`."""
 
     word = models.TextField(primary_key=True, db_collation="C")
+    docs = models.PositiveIntegerField(default=1, help_text="Documents holding the word (as last counted).")
 
     class Meta:
         indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="search_word_trgm")]

@@ -1,12 +1,12 @@
 """Answering a search: the configured engine, PostgreSQL when Meilisearch fails (counted in
-/metrics, logged, and /health says so), the ids turned into the API's objects, and the whole
-answer cached per normalised query until the catalog or playlists change."""
+/metrics, logged, and /health says so), and the ids turned into the API's objects. The ids are
+cached per query until a change that search shows."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -25,10 +25,13 @@ fallbacks = Counter("musicapp_search_fallbacks_total", "Searches PostgreSQL answ
 PLURALS = {"song": "songs", "album": "albums", "artist": "artists", "playlist": "playlists"}
 
 
-def normalised(text: str) -> str:
-    """One cache key for "Beyoncé", "beyonce " and "BEYONCE"."""
-    folded = unicodedata.normalize("NFKD", text.strip().lower())
-    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
+def cache_key(text: str, kinds: list[str], limit: int) -> str:
+    """Two queries share an answer only if the engines cannot tell them apart: ASCII letters
+    folded to lower case (as PostgreSQL and Meilisearch both do), nothing else. A looser key
+    ("Beyoncé" = "beyonce" by Python's rules) would let one query's answer be served for another
+    that PostgreSQL reads differently (circled letters, say): anyone could blank out a search."""
+    folded = "".join(c.lower() if c.isascii() else c for c in text)
+    return hashlib.sha256(f"{folded}|{','.join(kinds)}|{limit}".encode()).hexdigest()
 
 
 class _Breaker:
@@ -85,12 +88,10 @@ def _hydrate(found: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def search(text: str, kinds: list[str], limit: int) -> tuple[dict[str, Any], str]:
-    """(results by plural kind, the engine that answered)."""
-    key = f"{normalised(text)}|{','.join(kinds)}|{limit}"
-
-    def build() -> tuple[dict[str, Any], str]:
-        found, engine = _ids(text, kinds, limit)
-        return _hydrate(found), engine
-
-    results, engine = scoped_cache.cached("search", key, build, timeout=300)
-    return {**{PLURALS[kind]: [] for kind in kinds}, **results}, engine
+    """(results by plural kind, the engine that answered). The ids are cached (until a change
+    search shows); the objects are built fresh each time, so a new cover, bio or song order
+    shows at once."""
+    found, engine = scoped_cache.cached(
+        "search", cache_key(text, kinds, limit), lambda: _ids(text, kinds, limit), timeout=300
+    )
+    return {**{PLURALS[kind]: [] for kind in kinds}, **_hydrate(found)}, engine

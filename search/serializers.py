@@ -1,3 +1,5 @@
+import unicodedata
+
 from rest_framework import serializers
 
 from library.serializers import AlbumSerializer, ArtistSerializer, SongSerializer
@@ -8,10 +10,20 @@ TYPES = ["all", "song", "album", "artist", "playlist", "songs", "albums", "artis
 MAX_LIMIT = 50
 
 
+class QueryTextField(fields.NameField):
+    """A search as typed: one line of visible text, composed (NFC) first, so that "é" typed as
+    e + a combining accent is one character, as PostgreSQL's unaccent expects it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = unicodedata.normalize("NFC", data)
+        return super().to_internal_value(data)
+
+
 class SearchInput(serializers.Serializer):
-    q = fields.CharField(min_length=1, max_length=100)
+    q = QueryTextField(min_length=1, max_length=100)
     type = fields.ChoiceField(choices=TYPES, required=False, default="all")
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=10)
+    limit = fields.QueryIntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=10)
 
     def to_internal_value(self, data):
         # A query string's empty value would mean "the default" to DRF; it is a mistake here.

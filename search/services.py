@@ -10,14 +10,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
-from django.db.models.functions import Lower
-from django.utils import timezone
+from django.db import connection, transaction
 from meilisearch.errors import MeilisearchApiError
 
 from accounts.models import User
 from musicapp.platform import scoped_cache
+from musicapp.platform.ids import new_object_id
 from musicapp.platform.jobs import enqueue
 from search import documents, engines
 from search.models import MAX_RECENT, RecentSearch, SearchChange, SearchDocument
@@ -84,10 +82,18 @@ def _wait(client: Any, *tasks: Any) -> None:
             raise RuntimeError(f"Meilisearch task {task.task_uid} ended {getattr(result, 'status', '?')}: {result}")
 
 
+ORDERLESS = {"filterableAttributes", "sortableAttributes"}  # Meilisearch returns these sorted
+
+
 def _differs(current: Any, wanted: Any) -> bool:
     """Whether Meilisearch's settings differ from ours (which name only some of its keys)."""
     if isinstance(wanted, dict):
-        return not isinstance(current, dict) or any(_differs(current.get(k), v) for k, v in wanted.items())
+        if not isinstance(current, dict):
+            return True
+        return any(
+            sorted(current.get(k) or []) != sorted(v) if k in ORDERLESS else _differs(current.get(k), v)
+            for k, v in wanted.items()
+        )
     return current != wanted
 
 
@@ -147,7 +153,8 @@ def push_pending(batch: int = PUSH_BATCH) -> int:
                     tasks.append(index.add_documents([_meili_document(d) for d in present], primary_key="id"))
                 gone = sorted(ids - {d.object_id for d in present})
                 if gone:  # by filter (deleting by a list of ids is deprecated); ids are hex
-                    tasks.append(index.delete_documents(filter=f"id IN [{', '.join(gone)}]"))
+                    quoted = ", ".join(f'"{object_id}"' for object_id in gone)
+                    tasks.append(index.delete_documents(filter=f"id IN [{quoted}]"))
             _wait(client, *tasks)
             # Only these rows: a change recorded meanwhile has a row of its own, pushed next.
             SearchChange.objects.filter(pk__in=[change.pk for change in changes]).delete()
@@ -179,8 +186,7 @@ def reindex(progress: Progress | None = None) -> dict[str, int]:
             counts[kind] = documents.rebuild_all(kind)
             scoped_cache.changed_on_commit("search")
         report("PostgreSQL documents", len(engines.KINDS), 1)
-    with transaction.atomic():
-        documents.rebuild_words()
+    documents.rebuild_words()
     with connection.cursor() as cursor:  # fresh statistics: the planner picks each tier's index by them
         cursor.execute("ANALYZE search_searchdocument, search_searchword")
     engine = engines.meilisearch_engine(for_jobs=True)
@@ -189,8 +195,9 @@ def reindex(progress: Progress | None = None) -> dict[str, int]:
     client = engine.client
     with _one_pusher():
         ensure_indexes(client)  # the live ones must exist to be swapped
-        # Changes recorded from here on stay in the outbox and reach the new indexes after the swap.
-        covered = SearchChange.objects.aggregate(last=Max("id"))["last"] or 0
+        # The changes committed by now are covered by the new indexes; any other (later, or
+        # committing meanwhile with a lower id) stays in the outbox and reaches them after the swap.
+        covered = list(SearchChange.objects.values_list("id", flat=True))
         suffix = f"_reindex_{int(time.time())}"
         fresh = {kind: engines.index_uid(kind) + suffix for kind in engines.KINDS}
         _wait(client, *(client.create_index(uid, {"primaryKey": "id"}) for uid in fresh.values()))
@@ -202,8 +209,13 @@ def reindex(progress: Progress | None = None) -> dict[str, int]:
                 report(f"Meilisearch {kind}s", counts[kind], len(batch))
         _wait(client, client.swap_indexes([{"indexes": [engines.index_uid(k), uid]} for k, uid in fresh.items()]))
         _wait(client, *(client.delete_index(uid) for uid in fresh.values()))  # the old documents now
-        SearchChange.objects.filter(id__lte=covered).delete()
+        for start in range(0, len(covered), 5000):
+            SearchChange.objects.filter(id__in=covered[start : start + 5000]).delete()
     return counts
+
+
+def vocabulary_rebuild() -> int:
+    return documents.rebuild_words()
 
 
 def documents_missing() -> bool:
@@ -216,19 +228,27 @@ def documents_missing() -> bool:
 # --- recent searches --------------------------------------------------------------------------
 
 
+RECENT_LOCK = 0x5EA2C5  # with the user id's hash: one user's recent searches are written one at a time
+
+RECORD_SQL = """
+INSERT INTO search_recentsearch (id, created_at, updated_at, user_id, query)
+VALUES (%(id)s, clock_timestamp(), clock_timestamp(), %(user)s, %(query)s)
+ON CONFLICT (user_id, lower(query)) DO UPDATE
+SET query = EXCLUDED.query, created_at = clock_timestamp(), updated_at = clock_timestamp()
+"""
+
+
 def recent_search_record(*, user: User, query: str) -> None:
-    """Remember a non-empty query (once whatever its case, newest first, MAX_RECENT kept)."""
+    """Remember a non-empty query: once whatever its case (PostgreSQL's lower(), which the
+    unique index uses, decides: not Python's, which differs on "Σ" or "İ"), newest first,
+    MAX_RECENT kept. Concurrent searches of one user queue on a lock, so the trimming never
+    sees a stale order and drops the query just searched."""
     query = query.strip()[:100]
     if not query:
         return
-    with transaction.atomic():
-        existing = RecentSearch.objects.filter(user=user).annotate(lowered=Lower("query")).filter(lowered=query.lower())
-        if not existing.update(query=query, created_at=timezone.now(), updated_at=timezone.now()):
-            try:
-                with transaction.atomic():
-                    RecentSearch.objects.create(user=user, query=query)
-            except IntegrityError:  # the same search, a moment ago in another request
-                pass
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [RECENT_LOCK, user.pk])
+        cursor.execute(RECORD_SQL, {"id": new_object_id(), "user": user.pk, "query": query})
         stale = (
             RecentSearch.objects.filter(user=user)
             .order_by("-created_at", "-id")

@@ -15,3 +15,9 @@ def sync() -> None:
 def sync_net(timestamp: int) -> None:
     """The net under search.sync: whatever the outbox still holds (its job gave up, say)."""
     services.push_pending()
+
+
+@periodic(schedule="search_vocabulary", name="search.vocabulary", queueing_lock="search.vocabulary")
+def vocabulary(timestamp: int) -> None:
+    """Typo corrections: count each catalog word's documents anew; words gone go."""
+    services.vocabulary_rebuild()

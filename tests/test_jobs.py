@@ -142,6 +142,7 @@ def test_the_schedule_is_registered():
         "sessions.expire": "* * * * *",
         "sessions.sweep_presence": "*/20 * * * * *",
         "search.sync_net": "*/5 * * * *",
+        "search.vocabulary": "17 * * * *",
         "jobs.retry_stalled": "* * * * *",
         "jobs.prune_old": "0 5 * * *",
     }

@@ -230,9 +230,9 @@ def test_two_server_processes_share_one_session(static_root, session, people, so
     ):
         h.expect("session:state"), g.expect("session:state")
         g.send("queue:add", {"songId": songs[1].pk})
-        h.send("playback:play", {"songId": songs[0].pk})
-        for socket in (h, g):
+        for socket in (h, g):  # the guest's command, through the other process, reaches both
             assert socket.expect("playback:update")["queueIds"] == [songs[1].pk]
+        h.send("playback:play", {"songId": songs[0].pk})
         from_host = h.expect("playback:update")
         assert g.expect("playback:update") == from_host and from_host["currentSongId"] == songs[0].pk
         g.send("chat:message", {"text": "from the other process"})

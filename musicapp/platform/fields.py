@@ -39,7 +39,10 @@ NO_NULLS = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; DRF refuses it, and
 class CharField(_Strict, serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if type(self) is CharField:  # subclasses state a stricter pattern of their own
+        # DRF's own NUL check is replaced by a pattern (the schema shows it); subclasses state a
+        # stricter pattern of their own that excludes NUL too. One message, not two.
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        if type(self) is CharField:
             self.validators.append(RegexValidator(NO_NULLS, "Null characters are not allowed."))
 
 
@@ -61,6 +64,25 @@ class BooleanField(_Strict, serializers.BooleanField):
 
 class IntegerField(_Strict, serializers.IntegerField):
     expected, accepts = "a whole number", (int,)
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number in a query string: ASCII digits only ("010", " 5", "5.0" and other
+    scripts' digits, which int() takes, are refused)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not (isinstance(data, str) and data.isascii() and data.isdigit() and len(data) <= 9):
+            self.fail("invalid")
+        if len(data) > 1 and data.startswith("0"):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def query_integer(raw: str) -> int | None:
+    """The same rule for code that reads request.query_params itself."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9 and (raw == "0" or not raw.startswith("0")):
+        return int(raw)
+    return None
 
 
 class FloatField(_Strict, serializers.FloatField):

@@ -29,6 +29,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from musicapp.platform.errors import InvalidInput
+from musicapp.platform.fields import query_integer
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -53,10 +54,7 @@ def decode_cursor(cursor: str) -> list[Any]:
 def parse_limit(raw: str | None) -> int:
     if raw is None:
         return settings.PAGINATION_DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
+    limit = query_integer(raw) or 0
     if not 1 <= limit <= settings.PAGINATION_MAX_LIMIT:
         text = f"Must be a whole number from 1 to {settings.PAGINATION_MAX_LIMIT}."
         raise InvalidInput(f"limit: {text}", errors={"limit": [text]})

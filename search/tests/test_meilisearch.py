@@ -98,6 +98,9 @@ def test_changes_reach_meilisearch_after_commit_in_one_batch_by_a_job_not_during
     assert sorted(d["name"] for d in meili.documents(PLAYLISTS).values()) == ["Night Drive", "Rainy Day", "Road Trip"]
     assert requests_to(meili, f"/indexes/{PLAYLISTS}/documents") == 1
     assert not SearchChange.objects.exists()
+    # The settings were read, found as stated (Meilisearch lists filterable attributes sorted),
+    # and not sent again: a settings update makes Meilisearch reindex.
+    assert not [path for method, path in meili.requests[before:] if method == "PATCH"]
 
 
 def test_edits_deletes_and_a_playlist_turning_private_reach_meilisearch(

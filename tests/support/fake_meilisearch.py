@@ -292,7 +292,10 @@ class FakeMeilisearch:
 
                 return self._task("indexDeletion", uid, drop)
             case "GET", ["indexes", uid, "settings"]:
-                return 200, self._index(uid).settings
+                shown = dict(self._index(uid).settings)
+                for key in ("filterableAttributes", "sortableAttributes"):  # kept in a sorted set
+                    shown[key] = sorted(shown[key])
+                return 200, shown
             case "PATCH", ["indexes", uid, "settings"]:
 
                 def update():
