@@ -1,7 +1,7 @@
 import threading
 
 from django.conf import settings
-from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.contrib.auth.hashers import Argon2PasswordHasher, BCryptPasswordHasher
 
 
 class BoundedArgon2idHasher(Argon2PasswordHasher):
@@ -24,3 +24,13 @@ class BoundedArgon2idHasher(Argon2PasswordHasher):
     def verify(self, password, encoded):
         with self._slots:
             return super().verify(password, encoded)
+
+
+class LegacyBcryptPasswordHasher(BCryptPasswordHasher):
+    """The bcrypt hashes imported from the Express app ("bcrypt$$2a$..."), verified as bcryptjs
+    made them: from the first 72 bytes of the password, which bcryptjs used silently and the
+    bcrypt library now refuses to cut for us. Verified once, then upgraded to Argon2id."""
+
+    def encode(self, password, salt):
+        data = self._load_library().hashpw(password.encode()[:72], salt)  # type: ignore[attr-defined]
+        return f"{self.algorithm}${data.decode('ascii')}"

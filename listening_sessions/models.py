@@ -38,7 +38,8 @@ class ListeningSession(BaseModel):
         EXPIRED = "expired", "Expired"
         STAFF = "ended_by_staff", "Ended by staff"
 
-    code = models.CharField(max_length=CODE_LENGTH)
+    # New codes have CODE_LENGTH characters; sessions imported from MongoDB keep longer ones.
+    code = models.CharField(max_length=24)
     name = models.CharField(max_length=100, blank=True)
     host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_sessions")
     is_active = models.BooleanField(default=True)

@@ -203,7 +203,7 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_HASHERS = [
     "accounts.hashers.BoundedArgon2idHasher",
     # Hashes imported from the Express app (bcryptjs, $2a$/$2b$): verified, then upgraded to Argon2id.
-    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "accounts.hashers.LegacyBcryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 # Argon2id takes ~19 MiB per hash: at most this many at once per process, so a burst of
