@@ -161,7 +161,14 @@ CACHES = {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
             "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT_S", default=2.0),
             "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT_S", default=2.0),
-            "CONNECTION_POOL_KWARGS": {"max_connections": 50, "health_check_interval": 30},
+            # More threads than connections wait for one (up to REDIS_POOL_TIMEOUT_S) instead of
+            # failing with "Too many connections": granian's threads share this pool.
+            "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+            "CONNECTION_POOL_KWARGS": {
+                "max_connections": env.int("REDIS_POOL_MAX_SIZE", default=50),
+                "timeout": env.float("REDIS_POOL_TIMEOUT_S", default=2.0),
+                "health_check_interval": 30,
+            },
         },
     }
 }
@@ -424,7 +431,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Every line passes the filter that blanks ?token= (WebSocket URLs carry the access token).
-    "filters": {"redact_secrets": {"()": "musicapp.platform.logs.RedactSecrets"}},
+    "filters": {
+        "redact_secrets": {"()": "musicapp.platform.logs.RedactSecrets"},
+        "no_404": {"()": "musicapp.platform.logs.SkipNotFound"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -433,6 +443,9 @@ LOGGING = {
         "uvicorn.access": {"handlers": ["console"], "propagate": False},
         "uvicorn.error": {"handlers": ["console"], "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # A 404 is an answer, not an incident: /metrics counts them (django_http_responses_total
+        # by status); one warning line each filled 97 MB of log in one load test.
+        "django.request": {"filters": ["no_404"]},
         # One line per queued job and per run is noise; a failing or retried job still logs.
         "procrastinate": {"level": env("JOBS_LOG_LEVEL", default="WARNING")},
     },

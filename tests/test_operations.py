@@ -203,3 +203,39 @@ def test_with_redis_stopped_only_redis_is_blamed_under_concurrent_checks(setting
         proc.wait(10)
         results = _concurrently(12, _timed_checks)
     assert all(ok == {"database": True, "redis": False, "search": True} for ok, _ in results)
+
+
+def test_a_404_writes_no_log_line_and_other_refusals_still_do(client, caplog):
+    caplog.set_level("INFO", logger="django.request")
+
+    assert client.get(f"/api/song/{'0' * 24}").status_code == 404
+    assert client.get("/api/user/me").status_code == 401
+
+    lines = [record.getMessage() for record in caplog.records if record.name == "django.request"]
+    assert not any("Not Found" in line for line in lines)
+    assert any("Unauthorized" in line for line in lines)
+
+
+def test_more_threads_than_redis_connections_wait_for_one_instead_of_failing(settings):
+    from django.core.cache.backends.base import BaseCache
+    from django_redis.cache import RedisCache  # type: ignore[import-untyped]
+
+    options = {**settings.CACHES["default"]["OPTIONS"]}
+    options["CONNECTION_POOL_KWARGS"] = {**options["CONNECTION_POOL_KWARGS"], "max_connections": 2}
+    small: BaseCache = RedisCache(settings.CACHES["default"]["LOCATION"], {"OPTIONS": options})
+    client = small.client.get_client()
+    errors: list[Exception] = []
+
+    def hold_a_connection():
+        try:
+            client.blpop(["nothing-ever-comes"], timeout=0.2)
+        except Exception as exc:  # noqa: BLE001 (the test reports any failure)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hold_a_connection) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []

@@ -22,3 +22,10 @@ class RedactSecrets(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class SkipNotFound(logging.Filter):
+    """Drops django.request's "Not Found" lines (the 404s); every other status still logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 404
