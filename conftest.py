@@ -3,6 +3,7 @@ from django.db import connection, connections
 from django_redis import get_redis_connection  # type: ignore[import-untyped]
 from rest_framework.test import APIClient
 
+from musicapp.platform import scoped_cache
 from tests.factories import UserFactory
 from tests.support.auth import auth_client
 from tests.support.jobs import run_pending_jobs
@@ -13,8 +14,10 @@ def _clean_redis():
     """Each test starts with an empty Redis database (the tests' own; see settings.TESTING)."""
     redis = get_redis_connection("default")
     redis.flushdb()
+    scoped_cache.clear_local()
     yield
     redis.flushdb()
+    scoped_cache.clear_local()
 
 
 JOB_TABLES = "procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers, procrastinate_workers"

@@ -20,11 +20,10 @@ from accounts.serializers import (
     UserSerializer,
     VerifyInput,
 )
-from musicapp.platform import scoped_cache
 from musicapp.platform.errors import TooLarge
 from musicapp.platform.net import client_ip
 from musicapp.platform.ratelimit import enforce
-from musicapp.platform.responses import envelope_schema, ok, validated
+from musicapp.platform.responses import cached_ok_for_user, envelope_schema, ok, validated
 from musicapp.platform.schema import ERROR
 
 ME_CACHE_SECONDS = 3600
@@ -148,11 +147,7 @@ class MeView(APIView):
     @extend_schema(tags=["user"], responses={200: USER})
     def get(self, request):
         user = request.user
-        return ok(
-            user=scoped_cache.cached_for_user(
-                user.pk, "me", "user", lambda: UserSerializer(user).data, ME_CACHE_SECONDS
-            )
-        )
+        return cached_ok_for_user(user.pk, "me", "user", lambda: {"user": UserSerializer(user).data}, ME_CACHE_SECONDS)
 
     @extend_schema(tags=["user"], request=ProfileInput, responses={200: USER})
     def patch(self, request):

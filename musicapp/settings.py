@@ -259,6 +259,11 @@ REST_FRAMEWORK = {
     "JSON_UNDERSCOREIZE": {"no_underscore_before_number": True},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# The in-process level of musicapp.platform.scoped_cache: how long a scope's version read from
+# Redis is trusted (a write in another process is seen within this), and how much is kept.
+CACHE_LOCAL_VERSION_SECONDS = env.float("CACHE_LOCAL_VERSION_SECONDS", default=0.5)
+CACHE_LOCAL_MAX_ENTRIES = env.int("CACHE_LOCAL_MAX_ENTRIES", default=2000)
+CACHE_LOCAL_MAX_BYTES = env.int("CACHE_LOCAL_MAX_BYTES", default=256 * 1024)
 PAGINATION_DEFAULT_LIMIT = 20
 PAGINATION_MAX_LIMIT = 100
 

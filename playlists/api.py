@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from musicapp.platform import scoped_cache
 from musicapp.platform.errors import NotAllowed
 from musicapp.platform.pagination import KeysetPagination
-from musicapp.platform.responses import envelope_schema, ok, validated
+from musicapp.platform.responses import cached_ok, cached_ok_for_user, envelope_schema, ok, validated
 from musicapp.platform.schema import ERROR, list_schema
 from playlists import services
 from playlists.models import Playlist, PlaylistInvitation
@@ -53,7 +53,7 @@ class MyPlaylistsView(ListPage, APIView):
 
     def get(self, request):
         build = lambda: self.page(request, Playlist.objects.of_member(request.user))  # noqa: E731
-        return ok(**scoped_cache.cached_for_user(request.user.pk, "playlists", request.get_full_path(), build))
+        return cached_ok_for_user(request.user.pk, "playlists", request.get_full_path(), build)
 
 
 @extend_schema(tags=["playlists"], **list_schema("playlists", PlaylistSerializer()))
@@ -64,7 +64,7 @@ class PublicPlaylistsView(ListPage, APIView):
 
     def get(self, request):
         build = lambda: self.page(request, Playlist.objects.filter(is_public=True))  # noqa: E731
-        return ok(**scoped_cache.cached("public_playlists", request.get_full_path(), build))
+        return cached_ok("public_playlists", request.get_full_path(), build)
 
 
 class CreatePlaylistView(APIView):

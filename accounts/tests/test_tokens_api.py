@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.models import Login
+from accounts.models import Login, User
 from tests.factories import PASSWORD
 from tests.support.auth import STRONG_PASSWORD, bearer, last_code
 
@@ -177,3 +177,39 @@ def test_a_replayed_refresh_token_ends_the_access_tokens_of_its_login(call, list
     for access in (signed_in["accessToken"], fresh["accessToken"]):
         response = bearer(access).get("/api/user/me")
         assert response.status_code == 401 and response.json()["code"] == "token_revoked"
+
+
+# --- the token's user, cached -------------------------------------------------------------
+
+
+def test_a_user_deactivated_in_another_process_is_refused_at_once(listener, django_assert_num_queries):
+    from django.core.cache import cache
+    from django_redis import get_redis_connection  # type: ignore[import-untyped]
+
+    from tests.support.auth import auth_client
+
+    client = auth_client(listener)
+    assert client.get("/api/user/me").status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get("/api/user/me").status_code == 200
+    # Another process deactivates the user: the row changes, and its commit bumps the version.
+    User.objects.filter(pk=listener.pk).update(is_active=False)
+    get_redis_connection("default").incr(cache.make_key(f"user:{listener.pk}:auth:version"))
+
+    response = client.get("/api/user/me")
+
+    assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
+
+
+def test_a_password_changed_in_this_process_ends_the_old_tokens(listener, django_capture_on_commit_callbacks):
+    from tests.support.auth import auth_client
+
+    client = auth_client(listener)
+    assert client.get("/api/user/me").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        listener.set_password("an-entirely-new-Password-9")
+        listener.save()
+
+    response = client.get("/api/user/me")
+
+    assert response.status_code == 401 and response.json()["code"] in {"password_changed", "token_revoked"}

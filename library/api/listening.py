@@ -15,9 +15,8 @@ from library.api.catalog import CatalogView
 from library.models import Album, LikedSong, Play, PopularSong, Recommendation
 from library.serializers import AlbumSerializer, PlayInput, PlaySerializer, SongSerializer
 from library.services import listening as services
-from musicapp.platform import scoped_cache
 from musicapp.platform.pagination import KeysetPagination, parse_limit
-from musicapp.platform.responses import envelope_schema, ok
+from musicapp.platform.responses import cached_ok_for_user, envelope_schema, ok
 from musicapp.platform.schema import limit_parameter, list_schema
 
 MESSAGE = envelope_schema("LibraryMessage", message=serializers.CharField())
@@ -37,9 +36,7 @@ class LibraryView(APIView):
         },
     )
     def get(self, request):
-        return ok(
-            library=scoped_cache.cached_for_user(request.user.pk, "library", "all", lambda: self.build(request.user))
-        )
+        return cached_ok_for_user(request.user.pk, "library", "all", lambda: {"library": self.build(request.user)})
 
     @staticmethod
     def build(user) -> dict:
@@ -95,9 +92,7 @@ class RecentlyPlayedView(APIView):
             return ok(**self.page(request))
         # The first page is what the app shows; it is cached until the next play.
         limit = parse_limit(request.query_params.get("limit"))
-        return ok(
-            **scoped_cache.cached_for_user(request.user.pk, "history", f"first:{limit}", lambda: self.page(request))
-        )
+        return cached_ok_for_user(request.user.pk, "history", f"first:{limit}", lambda: self.page(request))
 
     def page(self, request) -> dict:
         return self.pagination_class().page_payload(Play.objects.history(request.user), request, PlaySerializer)
@@ -108,10 +103,9 @@ class RecommendationsView(APIView):
     def get(self, request):
         limit = min(parse_limit(request.query_params.get("limit")), recommend.LIMIT)
         services.recommendations_ensure(user=request.user)
-        songs = scoped_cache.cached_for_user(
-            request.user.pk, "recommendations", str(limit), lambda: self.build(request.user, limit)
+        return cached_ok_for_user(
+            request.user.pk, "recommendations", str(limit), lambda: {"songs": self.build(request.user, limit)}
         )
-        return ok(songs=songs)
 
     @staticmethod
     def build(user: User, limit: int) -> Any:
