@@ -143,9 +143,10 @@ def test_a_flood_of_frames_is_throttled(server, session, people):
             h.send("time:ping", {"clientTime": n})
         assert h.expect("error")["code"] == "rate_limited"
         time.sleep(1.5)
-        h.seen.clear()
         h.send("time:ping", {"clientTime": 7.5})
-        pong = h.expect("time:pong")
+        # Pongs to the flood's admitted pings may still be on their way under load: skip them.
+        while (pong := h.expect("time:pong"))["clientTime"] != 7.5:
+            pass
         assert pong["clientTime"] == 7.5 and abs(pong["serverTime"] - time.time()) < 5
 
 
