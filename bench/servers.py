@@ -24,12 +24,18 @@ from musicapp.dev.devservices import free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GRANIAN = f"{BIN}/granian --workers 1 --log-level error --workers-kill-timeout 5"
+UVICORN = f"{BIN}/uvicorn --workers 1 --log-level error --lifespan off"
 SERVERS = {  # each gets --host and --port appended
-    "granian WSGI": f"{GRANIAN} --interface wsgi musicapp.wsgi:application",
-    "granian ASGI": f"{GRANIAN} --interface asginl --loop uvloop musicapp.asgi:application",
-    "uvicorn ASGI": f"{BIN}/uvicorn --workers 1 --log-level error --lifespan off musicapp.asgi:application",
+    "granian WSGI (Procfile web)": f"{GRANIAN} --interface wsgi --blocking-threads 8 musicapp.wsgi:application",
+    "uvicorn, Django's ASGI handler (make run before)": f"{UVICORN} bench.django_asgi:application",
+    "uvicorn, wsgi_bridge (make run now)": f"{UVICORN} musicapp.asgi:application",
+    "granian ASGI, wsgi_bridge": f"{GRANIAN} --interface asginl --loop uvloop musicapp.asgi:application",
 }
-PATHS = {"trivial (JSON 404)": "/api/does-not-exist", "/health": "/health"}
+PATHS = {
+    "trivial (JSON 404)": "/api/does-not-exist",
+    "/health": "/health",
+    "song list (cached)": "/api/song/list?limit=20",
+}
 
 
 def wait_ready(port: int) -> None:
@@ -43,15 +49,15 @@ def wait_ready(port: int) -> None:
     raise RuntimeError("server did not start")
 
 
-def wrk(url: str, seconds: int, connections: int) -> tuple[float, str]:
+def wrk(url: str, seconds: int, connections: int, headers: list[str] | tuple[str, ...] = ()) -> tuple[float, str]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *headers, url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     rps = float(re.findall(r"Requests/sec:\s+([\d.]+)", out)[0])
-    p99 = re.findall(r"99%\s+(\S+)", out)[0]
+    p99 = re.findall(r"^\s+99%\s+(\S+)", out, re.MULTILINE)[0]
     return rps, p99
 
 
@@ -59,10 +65,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", help="run only the servers whose name contains this")
     args = parser.parse_args()
     env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "ERROR", "DB_POOL_MAX_SIZE": "20"}
     rows = []
     for name, cmd in SERVERS.items():
+        if args.only and args.only not in name:
+            continue
         port = free_port()
         proc = subprocess.Popen(
             [*cmd.split(), "--host", "127.0.0.1", "--port", str(port)],

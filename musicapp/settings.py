@@ -224,6 +224,16 @@ AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 COVER_MAX_BYTES = env.int("COVER_MAX_BYTES", default=5 * 1024 * 1024)
 BANNER_MAX_BYTES = env.int("BANNER_MAX_BYTES", default=5 * 1024 * 1024)
 AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=50 * 1024 * 1024)
+# The ASGI origin (musicapp.asgi: `make run`, the Procfile's ws) reads bodies before a thread
+# takes the request: one larger than this is refused (413) unread, one that stalls this long 408.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=AUDIO_MAX_BYTES + COVER_MAX_BYTES + 1024 * 1024)
+REQUEST_BODY_IDLE_S = env.float("REQUEST_BODY_IDLE_S", default=15.0)
+# Threads that run requests per process (granian's --blocking-threads in the Procfile's web, the
+# bridge's pool under ASGI), and, under ASGI, how many more may wait for one, and for how long,
+# before a request is shed with 503 `overloaded` (a bounded queue instead of a growing one).
+WEB_THREADS = env.int("WEB_THREADS", default=8)
+WEB_QUEUE = env.int("WEB_QUEUE", default=64)
+WEB_QUEUE_MAX_WAIT_S = env.float("WEB_QUEUE_MAX_WAIT_S", default=2.0)
 # Pixels an uploaded image may declare, checked before decoding (image bombs). PNG and WebP
 # decode whole (12 MP, e.g. 4000 x 3000: ~100 MB to decode as RGBA and shrink); JPEG decodes at
 # 1/8 scale for thumbnails.

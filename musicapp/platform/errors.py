@@ -130,6 +130,12 @@ class RateLimited(DomainError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class RequestTimeout(DomainError):
+    """The body stopped arriving before it was complete."""
+
+    status, code, message = 408, "timeout", "The request body did not arrive in time."
+
+
 class ServerError(DomainError):
     """A bug on our side; it has been logged. Nothing of its detail is shown."""
 
@@ -140,6 +146,15 @@ class DependencyDown(DomainError):
     """PostgreSQL or Redis did not answer in time; try again shortly."""
 
     status, code, message = 503, "dependency_down", "A service we depend on is unavailable. Try again shortly."
+
+
+class Overloaded(DomainError):
+    """The server is at capacity and shed this request at once: try again after Retry-After."""
+
+    status, code, message = 503, "overloaded", "The server is busy. Try again in a moment."
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
 
 
 def envelope(error: DomainError) -> dict:

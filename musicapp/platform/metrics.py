@@ -3,6 +3,9 @@
 from prometheus_client import Counter, Gauge
 
 rate_limited = Counter("musicapp_rate_limited_total", "Requests refused with 429.", ["group"])
+requests_shed = Counter(
+    "musicapp_requests_shed_total", "Requests answered 503 overloaded at once (wsgi_bridge).", ["reason"]
+)
 health_check_failures = Counter("musicapp_health_check_failures_total", "Failed /health checks.", ["check"])
 health_check_up = Gauge(
     "musicapp_health_check_up",
