@@ -64,11 +64,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "musicapp.platform.middleware.GZipOver1KBMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "musicapp.platform.middleware.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "musicapp.platform.middleware.AdminAuthenticationMiddleware",
+    "musicapp.platform.middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -198,6 +198,9 @@ CHANNEL_LAYERS = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # admin sessions
+# Where cookie sessions (and with them Django's messages) exist at all: the admin. The API
+# authenticates with tokens; no session is built for it (musicapp.platform.middleware).
+SESSION_PATH_PREFIXES = ("/admin/",)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -274,6 +277,8 @@ REST_FRAMEWORK = {
 CACHE_LOCAL_VERSION_SECONDS = env.float("CACHE_LOCAL_VERSION_SECONDS", default=0.5)
 CACHE_LOCAL_MAX_ENTRIES = env.int("CACHE_LOCAL_MAX_ENTRIES", default=2000)
 CACHE_LOCAL_MAX_BYTES = env.int("CACHE_LOCAL_MAX_BYTES", default=256 * 1024)
+# Gzipped copies of recent response bodies kept per process (musicapp.platform.middleware).
+GZIP_MEMO_MAX_BYTES = env.int("GZIP_MEMO_MAX_BYTES", default=8 * 1024 * 1024)
 PAGINATION_DEFAULT_LIMIT = 20
 PAGINATION_MAX_LIMIT = 100
 

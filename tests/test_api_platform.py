@@ -298,6 +298,52 @@ def test_large_responses_are_gzipped(api):
     assert json.loads(gzip.decompress(response.content))["text"] == "x" * 5000
 
 
+def test_an_identical_body_is_compressed_once_and_each_new_body_anew(api):
+    from musicapp.platform.middleware import compressed_copies
+
+    compressed_copies.clear()
+    first = api.get("/test/big", {"size": 6000}, HTTP_ACCEPT_ENCODING="gzip")
+    again = api.get("/test/big", {"size": 6000}, HTTP_ACCEPT_ENCODING="gzip")
+    other = api.get("/test/big", {"size": 6001}, HTTP_ACCEPT_ENCODING="gzip")
+
+    assert again.content == first.content  # the kept copy (fresh gzip pads randomly)
+    assert len(compressed_copies.entries) == 2
+    assert json.loads(gzip.decompress(other.content))["text"] == "x" * 6001
+    plain = api.get("/test/big", {"size": 6000})
+    assert not plain.has_header("Content-Encoding")
+    assert plain["Vary"] == again["Vary"]
+
+
+def test_compressed_copies_stay_within_their_byte_budget():
+    from musicapp.platform.middleware import CompressedCopies
+
+    copies = CompressedCopies(max_bytes=4000)
+    bodies = [bytes(range(256)) * 8 + str(n).encode() for n in range(20)]  # ~2 KB each, ~450 B gzipped
+    for body in bodies:
+        assert gzip.decompress(copies.compress(body, max_random_bytes=100)) == body
+    assert copies.size <= 4000
+    assert copies.size == sum(len(value) for value in copies.entries.values())
+    assert len(copies.entries) < len(bodies)  # the oldest went first
+
+
+def test_api_requests_build_no_session_or_messages_and_the_admin_still_does(client):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
+    client.force_login(staff)  # a session cookie the API must not read
+
+    api_response = client.get("/api/song/list")
+    admin_response = client.get("/admin/")
+
+    assert api_response.status_code == 200
+    assert not hasattr(api_response.wsgi_request, "session")
+    assert not hasattr(api_response.wsgi_request, "_messages")
+    assert "Cookie" not in api_response.get("Vary", "")
+    assert admin_response.status_code == 200  # the admin signs in with its session
+    assert admin_response.wsgi_request.user == staff
+    assert hasattr(admin_response.wsgi_request, "_messages")
+
+
 def test_small_responses_are_not_gzipped(api):
     response = api.get("/test/big", {"size": 100}, HTTP_ACCEPT_ENCODING="gzip")
     assert not response.has_header("Content-Encoding")
