@@ -41,7 +41,7 @@ class PlaylistConsumer(JsonConsumer):
         user = self.scope["user"]
         if not (event["is_public"] or user.pk in event["members"]):
             return await self.close(code=4404)
-        await self.send_json({"type": "playlist:update", "data": {"playlist": event["playlist"]}})
+        await self.send(text_data=event["frame"])
 
     async def playlist_deleted(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "playlist:deleted", "data": {"id": event["id"]}})

@@ -7,6 +7,7 @@ is lost or duplicated. After commit, caches are dropped and listeners get the ne
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -101,7 +102,11 @@ def broadcast_state(playlist_id: str) -> None:
         group_name(playlist_id),
         {
             "type": "playlist.update",
-            "playlist": camelize(PlaylistSerializer(playlist).data),  # the same keys as the REST object
+            # The frame rendered once here, not once per listener (json.dumps of a playlist for
+            # each of thousands of sockets); the same keys as the REST object.
+            "frame": json.dumps(
+                {"type": "playlist:update", "data": {"playlist": camelize(PlaylistSerializer(playlist).data)}}
+            ),
             "is_public": playlist.is_public,
             "members": [playlist.owner_id, *(u.pk for u in playlist.collaborators.all())],
         },

@@ -1,0 +1,148 @@
+"""WebSocket fan-out: N idle listeners of one live playlist on the Procfile's `ws` server.
+
+Run:
+    .venv/bin/python -m musicapp.dev.devservices -- .venv/bin/python bench/fanout.py \
+        --listeners 3000 --edits 20
+
+Starts one `ws` process as the Procfile does (uvicorn, musicapp.asgi), connects N sockets to a
+public playlist's live updates (ws/playlist/<id>/), then, --edits times a second apart, sends the
+playlist's state as a committed edit does (playlists.services.broadcast_state) and measures the
+time from that call to the *last* listener's playlist:update. Also reads the server's RSS before
+and after the sockets connect. The listeners run in this process (on the same two cores), so the
+numbers include the clients' own cost of reading N frames. Prints a Markdown row and JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from asgiref.sync import sync_to_async  # noqa: E402
+from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from bench.servers import wait_ready  # noqa: E402
+from library.models import Song  # noqa: E402
+from musicapp.dev.devservices import free_port  # noqa: E402
+from playlists import services  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def start_ws_server(port: int) -> subprocess.Popen:
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("ws:"))
+    command = line.split(":", 1)[1].replace("${WS_PORT:-8001}", str(port)).replace("${WS_CONCURRENCY:-1}", "1")
+    command = command.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (the Procfile's bind, made loopback)
+    env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "WARNING"}
+    args = command.split()
+    proc = subprocess.Popen([str(BIN / args[0]), *args[1:]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    wait_ready(port)
+    return proc
+
+
+def rss_mb(proc: subprocess.Popen) -> float:
+    return psutil.Process(proc.pid).memory_info().rss / 2**20
+
+
+async def listen(url: str, arrivals: list[float], ready: asyncio.Event, stop: asyncio.Event) -> None:
+    async with connect(url, open_timeout=120, max_queue=None, ping_interval=None) as socket:
+        ready.set()
+        while not stop.is_set():
+            try:
+                frame = await asyncio.wait_for(socket.recv(), timeout=0.5)
+            except TimeoutError:
+                continue
+            if '"playlist:update"' in frame:
+                arrivals.append(time.perf_counter())
+
+
+async def run(url: str, listeners: int, edits: int, playlist_id: str) -> list[float]:
+    stop = asyncio.Event()
+    arrivals: list[list[float]] = [[] for _ in range(listeners)]
+    readies = [asyncio.Event() for _ in range(listeners)]
+    tasks = []
+    for n in range(listeners):
+        tasks.append(asyncio.create_task(listen(url, arrivals[n], readies[n], stop)))
+        if n % 200 == 199:
+            await asyncio.sleep(0.2)  # connect in waves, as clients arrive
+    await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), timeout=300)
+    await asyncio.sleep(1)
+    latencies = []
+    broadcast = sync_to_async(services.broadcast_state, thread_sensitive=False)
+    for edit in range(edits):
+        started = time.perf_counter()
+        await broadcast(playlist_id)
+        deadline = time.monotonic() + 10
+        while any(len(a) <= edit for a in arrivals) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        if all(len(a) > edit for a in arrivals):
+            latencies.append((max(a[edit] for a in arrivals) - started) * 1000)
+        await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+    stop.set()
+    await asyncio.gather(*tasks)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--listeners", type=int, default=1000)
+    parser.add_argument("--edits", type=int, default=20)
+    args = parser.parse_args()
+    run_id = str(int(time.time()))
+    owner = User.objects.create(email=f"bench-fanout-{run_id}@example.com", name="Bench", is_email_verified=True)
+    playlist = services.playlist_create(owner=owner, name="Fan-out", is_public=True)
+    for song in Song.objects.order_by("pk")[:30]:
+        services.playlist_song_add(playlist_id=playlist.pk, user=owner, song_id=song.pk)
+    port = free_port()
+    server = start_ws_server(port)
+    try:
+        idle = rss_mb(server)
+        url = f"ws://127.0.0.1:{port}/ws/playlist/{playlist.pk}/?token={AccessToken.for_user(owner)}"
+        latencies = asyncio.run(run(url, args.listeners, args.edits, playlist.pk))
+        loaded = rss_mb(server)
+    finally:
+        server.terminate()
+        server.wait(60)
+        playlist.delete()
+        owner.delete()
+    latencies.sort()
+    result = {
+        "listeners": args.listeners,
+        "edits": args.edits,
+        "delivered_to_all": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1) if latencies else None,
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+        "rss_idle_mb": round(idle, 1),
+        "rss_loaded_mb": round(loaded, 1),
+        "rss_per_socket_kib": round((loaded - idle) * 1024 / args.listeners, 1),
+    }
+    print("| listeners | edits reaching all | edit -> last listener p50 | p99 | max | RSS per socket |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {args.listeners} | {len(latencies)} of {args.edits} | {result['p50_ms']} ms | {result['p99_ms']} ms "
+        f"| {result['max_ms']} ms | {result['rss_per_socket_kib']} KiB |"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
