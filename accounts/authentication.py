@@ -8,6 +8,9 @@ revoked for a replayed refresh token) is refused at once (`token_revoked`; accou
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
@@ -15,7 +18,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken, Token
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from accounts import revocation
 from accounts.models import User
@@ -44,6 +47,41 @@ def cached_user(user_id: str) -> User | None:
     return None if row is None else User.from_db("default", fields, [row[name] for name in fields])
 
 
+class VerifiedTokens:
+    """Access tokens this process has verified (signature and claims), by their exact text, so
+    the SPA's next requests with the same token skip PyJWT (12-14% of a hot authenticated read,
+    docs/PROFILES.md). Expiry is checked on every use, and the login's revocation and the user's
+    state are checked on every request as before; only the signature check is remembered."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self.tokens: OrderedDict[bytes, AccessToken] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def verified(self, raw_token: bytes) -> AccessToken:
+        with self.lock:
+            token = self.tokens.get(raw_token)
+            if token is not None:
+                self.tokens.move_to_end(raw_token)
+        if token is None:
+            token = AccessToken(raw_token)  # type: ignore[arg-type]  # (the stubs say Token only)
+            with self.lock:
+                self.tokens[raw_token] = token
+                while len(self.tokens) > self.max_entries:
+                    self.tokens.popitem(last=False)
+        else:
+            try:
+                token.check_exp(current_time=aware_utcnow())  # (its own current_time is from then)
+            except TokenError as exc:
+                with self.lock:
+                    self.tokens.pop(raw_token, None)
+                raise ExpiredTokenError(str(exc)) from exc
+        return token
+
+
+verified_tokens = VerifiedTokens(max_entries=4096)
+
+
 class AccessTokenAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         """simplejwt's checks (the user exists and is active, the token predates no password
@@ -65,7 +103,7 @@ class AccessTokenAuthentication(JWTAuthentication):
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         try:
-            token = AccessToken(raw_token)  # type: ignore[arg-type]  # (the stubs say Token only)
+            token = verified_tokens.verified(raw_token)
         except ExpiredTokenError as exc:
             raise ExpiredToken() from exc
         except TokenError as exc:

@@ -130,8 +130,21 @@ def test_access_token_lasts_fifteen_minutes(listener, sign_in):
     with time_machine.travel(start + timedelta(minutes=14), tick=False):
         assert bearer(access).get("/api/user/me").status_code == 200
     with time_machine.travel(start + timedelta(minutes=15, seconds=1), tick=False):
-        response = bearer(access).get("/api/user/me")
+        response = bearer(access).get("/api/user/me")  # verified before: the remembered token
     assert response.status_code == 401 and response.json()["success"] is False
+    assert response.json()["code"] == "token_expired"
+
+
+def test_a_token_verified_once_does_not_vouch_for_a_tampered_copy(listener, sign_in):
+    access = sign_in(listener)["accessToken"]
+    assert bearer(access).get("/api/user/me").status_code == 200  # verified and remembered
+    header, payload, signature = access.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+
+    response = bearer(f"{header}.{payload}.{flipped}").get("/api/user/me")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_invalid"
 
 
 def test_refresh_token_lasts_seven_days(call, listener, sign_in):
