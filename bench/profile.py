@@ -1,0 +1,161 @@
+"""Where a hot endpoint's time goes: py-spy on a production-layout worker under wrk load.
+
+Run (needs Debian's `wrk`; py-spy is in requirements-dev):
+    .venv/bin/python -m musicapp.dev.devservices -- .venv/bin/python bench/profile.py --seconds 10
+
+Starts one granian WSGI worker as the Procfile's `web` does, makes one listener with liked
+songs and albums (throwaway rows), and for each hot path runs wrk (32 connections) while
+py-spy samples the worker (100 Hz, only the thread holding the GIL: where the worker's Python
+CPU goes, not threads waiting on a socket or a lock). Prints, per path, the requests/s under
+the profiler, the share of samples inside each of the frames that matter (inclusive), and the
+hottest functions by self time, as Markdown for docs/PROFILES.md. Raw stacks (py-spy's
+collapsed format, for a flame graph) are kept in bench/results/profile-*.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from bench.servers import BIN, wait_ready, wrk  # noqa: E402
+from library.models import Album, LikedAlbum, LikedSong, Song  # noqa: E402
+from musicapp.dev.devservices import free_port  # noqa: E402
+
+PATHS = {
+    "song list (anonymous, cached)": "/api/song/list?limit=20",
+    "album (anonymous, cached)": None,  # filled in with a real album id
+    "/api/user/me": "/api/user/me",
+    "/api/library": "/api/library",
+    "/api/recently-played": "/api/recently-played",
+    "/api/playlist/list": "/api/playlist/list",
+}
+# Frames worth naming: (label, what a frame's text contains). A sample counts once per label.
+FRAMES = [
+    ("DRF's view dispatch (auth, throttles, the view, rendering)", "APIView.dispatch (rest_framework/views.py"),
+    ("token check (accounts.authentication)", "(accounts/authentication.py"),
+    ("JWT decoding (PyJWT)", "(jwt/"),
+    ("rate limit (musicapp.platform.ratelimit)", "(musicapp/platform/ratelimit.py"),
+    ("versioned caches (musicapp.platform.scoped_cache)", "(musicapp/platform/scoped_cache.py"),
+    ("Redis client, all calls", "(redis/"),
+    ("gzip", "GZipOver1KBMiddleware.process_response"),
+    ("camelCase JSON rendering", "(djangorestframework_camel_case/"),
+    ("database (psycopg)", "(psycopg/"),
+    ("django-prometheus", "(django_prometheus/"),
+    ("logging", "(logging/"),
+    ("granian's WSGI glue", "(granian/"),
+]
+
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in label.split(" (")[0].strip("/")).strip("-")
+
+
+def listener() -> tuple[User, str]:
+    user = User.objects.create(email=f"bench-profile-{int(time.time())}@example.com", is_email_verified=True)
+    for song in Song.objects.order_by("pk")[:30]:
+        LikedSong.objects.create(user=user, song=song)
+    for album in Album.objects.order_by("pk")[:5]:
+        LikedAlbum.objects.create(user=user, album=album)
+    return user, str(AccessToken.for_user(user))
+
+
+def shares(raw: str) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
+    """Samples, the share inside each of FRAMES (inclusive), and the top functions by self time."""
+    inside: collections.Counter[str] = collections.Counter()
+    leaves: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        leaves[stack.rsplit(";", 1)[-1]] += int(count)
+        for label, needle in FRAMES:
+            if needle in stack:
+                inside[label] += int(count)
+    if not total:
+        return 0, [], []
+    return (
+        total,
+        [(label, 100 * n / total) for label, n in inside.most_common()],
+        [(frame, 100 * n / total) for frame, n in leaves.most_common(8)],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    user, token = listener()
+    PATHS["album (anonymous, cached)"] = f"/api/album/{Album.objects.order_by('pk').first().pk}"  # type: ignore[union-attr]
+    port = free_port()
+    # Rate limits on, as in production, with a limit no run reaches (their cost is profiled).
+    env = {**os.environ, "RATELIMIT_ENABLE": "true", "API_RATE": "100000000/1m", "LOG_LEVEL": "ERROR"}
+    server = subprocess.Popen(
+        [
+            f"{BIN}/granian",
+            *("--interface", "wsgi", "--workers", "1", "--blocking-threads", "8", "--log-level", "error"),
+            *("--host", "127.0.0.1", "--port", str(port), "musicapp.wsgi:application"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(port)
+        worker = psutil.Process(server.pid).children(recursive=True)[0].pid
+        for label, path in PATHS.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            headers = ["-H", f"Authorization: Bearer {token}"] if not label.endswith("cached)") else []
+            wrk(url, 2, args.connections, headers)  # warm-up
+            raw = RESULTS / f"profile-{slug(label)}.txt"
+            spy = subprocess.Popen(
+                [
+                    f"{BIN}/py-spy",
+                    *("record", "--pid", str(worker), "--format", "raw", "--rate", "100", "--gil"),
+                    *("--duration", str(args.seconds), "--output", str(raw), "--nonblocking"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            rps, p99 = wrk(url, args.seconds, args.connections, headers)
+            spy.wait(args.seconds + 30)
+            total, rows, leaves = shares(raw.read_text())
+            print(f"\n### {label}: `{path}`\n\n{rps:,.0f} requests/s under the profiler, p99 {p99}, {total} samples\n")
+            print("| inside | share of samples |\n|---|---:|")
+            for name, share in rows:
+                print(f"| {name} | {share:.0f}% |")
+            print("\n| hottest functions (self time) | share |\n|---|---:|")
+            for frame, share in leaves:
+                print(f"| `{frame}` | {share:.0f}% |")
+    finally:
+        server.terminate()
+        server.wait(30)
+        user.delete()
+
+
+if __name__ == "__main__":
+    main()
