@@ -3,6 +3,7 @@ from django.db import connection, connections
 from django_redis import get_redis_connection  # type: ignore[import-untyped]
 from rest_framework.test import APIClient
 
+from accounts.authentication import verified_tokens
 from musicapp.platform import scoped_cache
 from tests.factories import UserFactory
 from tests.support.auth import auth_client
@@ -15,9 +16,11 @@ def _clean_redis():
     redis = get_redis_connection("default")
     redis.flushdb()
     scoped_cache.clear_local()
+    verified_tokens.clear()
     yield
     redis.flushdb()
     scoped_cache.clear_local()
+    verified_tokens.clear()
 
 
 JOB_TABLES = "procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers, procrastinate_workers"

@@ -8,6 +8,7 @@ revoked for a replayed refresh token) is refused at once (`token_revoked`; accou
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 
@@ -76,7 +77,15 @@ class VerifiedTokens:
                 with self.lock:
                     self.tokens.pop(raw_token, None)
                 raise ExpiredTokenError(str(exc)) from exc
-        return token
+        # Each request gets its own token (request.auth): nothing one request does to it
+        # reaches another.
+        own = copy.copy(token)
+        own.payload = dict(token.payload)
+        return own
+
+    def clear(self) -> None:
+        with self.lock:
+            self.tokens.clear()
 
 
 verified_tokens = VerifiedTokens(max_entries=4096)

@@ -24,7 +24,10 @@ http = WsgiOverAsgi(
     queue=settings.WEB_QUEUE,
     max_wait_seconds=settings.WEB_QUEUE_MAX_WAIT_S,
     body_max_bytes=settings.REQUEST_BODY_MAX_BYTES,
+    upload_limits=settings.UPLOAD_BODY_LIMITS,
+    body_readers=settings.WEB_BODY_READERS,
     body_idle_seconds=settings.REQUEST_BODY_IDLE_S,
+    body_total_seconds=settings.REQUEST_BODY_TOTAL_S,
     spool_bytes=settings.FILE_UPLOAD_MAX_MEMORY_SIZE,
 )
 

@@ -228,9 +228,18 @@ COVER_MAX_BYTES = env.int("COVER_MAX_BYTES", default=5 * 1024 * 1024)
 BANNER_MAX_BYTES = env.int("BANNER_MAX_BYTES", default=5 * 1024 * 1024)
 AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=50 * 1024 * 1024)
 # The ASGI origin (musicapp.asgi: `make run`, the Procfile's ws) reads bodies before a thread
-# takes the request: one larger than this is refused (413) unread, one that stalls this long 408.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=AUDIO_MAX_BYTES + COVER_MAX_BYTES + 1024 * 1024)
+# takes the request: one larger than its limit is refused (413) unread; one that stalls
+# REQUEST_BODY_IDLE_S, or takes over REQUEST_BODY_TOTAL_S in all, gets 408; at most
+# WEB_BODY_READERS bodies arrive at once per process (503 beyond).
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=int(2.5 * 1024 * 1024))  # JSON bodies
+UPLOAD_BODY_LIMITS = [  # (path pattern, limit): uploads may be larger than API bodies
+    (r"^/admin/", AUDIO_MAX_BYTES + COVER_MAX_BYTES + 1024 * 1024),  # the catalog's audio files
+    (r"^/api/user/avatar$", AVATAR_MAX_BYTES + 1024 * 1024),
+    (r"^/api/playlist/[0-9a-f]{24}/banner$", BANNER_MAX_BYTES + 1024 * 1024),
+]
 REQUEST_BODY_IDLE_S = env.float("REQUEST_BODY_IDLE_S", default=15.0)
+REQUEST_BODY_TOTAL_S = env.float("REQUEST_BODY_TOTAL_S", default=120.0)
+WEB_BODY_READERS = env.int("WEB_BODY_READERS", default=32)
 # Threads that run requests per process (granian's --blocking-threads in the Procfile's web, the
 # bridge's pool under ASGI), and, under ASGI, how many more may wait for one, and for how long,
 # before a request is shed with 503 `overloaded` (a bounded queue instead of a growing one).

@@ -41,7 +41,10 @@ class PlaylistConsumer(JsonConsumer):
         user = self.scope["user"]
         if not (event["is_public"] or user.pk in event["members"]):
             return await self.close(code=4404)
-        await self.send(text_data=event["frame"])
+        if "frame" in event:
+            await self.send(text_data=event["frame"])
+        else:  # sent by a process of the release before (a rolling deploy)
+            await self.send_json({"type": "playlist:update", "data": {"playlist": event["playlist"]}})
 
     async def playlist_deleted(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "playlist:deleted", "data": {"id": event["id"]}})

@@ -70,6 +70,7 @@ def bridge_server(app, **options):
         "max_wait_seconds": 5.0,
         "body_max_bytes": 1024 * 1024,
         "body_idle_seconds": 5.0,
+        "body_total_seconds": 30.0,
         "spool_bytes": 64 * 1024,
     }
     port = free_port()
@@ -156,20 +157,69 @@ def test_a_request_that_waited_too_long_for_a_thread_is_shed_when_its_turn_comes
         assert headers["Retry-After"] == "1"
 
 
-def test_a_stalled_upload_gets_408_and_holds_no_thread():
-    app = HoldingApp()
-    with bridge_server(app, threads=1, queue=4, body_idle_seconds=0.5) as port:
-        stalled = socket.create_connection(("127.0.0.1", port))
-        stalled.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"a" * 10)
+def stalled_upload(port: int, path: str = "/echo") -> socket.socket:
+    stalled = socket.create_connection(("127.0.0.1", port))
+    stalled.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".encode() + b"a" * 10)
+    stalled.settimeout(5)
+    return stalled
 
-        # Meanwhile the only thread still serves others.
+
+def test_a_stalled_upload_gets_408_and_holds_no_thread_and_no_request_slot():
+    app = HoldingApp()
+    with bridge_server(app, threads=1, queue=0, body_idle_seconds=0.5) as port:
+        stalled = stalled_upload(port)
+        time.sleep(0.1)
+
+        # Meanwhile the only thread, and the only request slot, still serve others.
         assert request(port, "/", timeout=2)[0] == 200
 
-        stalled.settimeout(5)
         answer = stalled.recv(4096)
         stalled.close()
         assert answer.startswith(b"HTTP/1.1 408")
         assert b'"code": "timeout"' in answer
+
+
+def test_a_trickled_body_gets_408_when_its_whole_time_is_up():
+    app = HoldingApp()
+    with bridge_server(app, body_idle_seconds=0.5, body_total_seconds=1.0) as port:
+        trickle = socket.create_connection(("127.0.0.1", port))
+        trickle.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        started = time.monotonic()
+        answer = b""
+        trickle.settimeout(0.2)
+        while not answer and time.monotonic() - started < 5:
+            with contextlib.suppress(OSError):
+                trickle.sendall(b"a")  # a byte every 0.2 s: never idle for long
+            with contextlib.suppress(TimeoutError):
+                answer = trickle.recv(4096)
+        trickle.close()
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert time.monotonic() - started < 3
+
+
+def test_bodies_in_transit_are_capped_and_requests_without_one_still_pass():
+    app = HoldingApp()
+    with bridge_server(app, body_readers=1, body_idle_seconds=3) as port:
+        stalled = stalled_upload(port)
+        time.sleep(0.1)
+
+        second = stalled_upload(port)  # a body still in transit too: no reader slot is free
+        answer = second.recv(4096)
+        assert request(port, "/", timeout=2)[0] == 200
+        second.close()
+        stalled.close()
+    assert answer.startswith(b"HTTP/1.1 503")
+    assert b'"code": "overloaded"' in answer
+    assert b"connection: close" in answer.lower()
+
+
+def test_an_upload_path_may_be_larger_than_an_api_body():
+    app = HoldingApp()
+    limits = [("^/avatar$", 5000)]
+    with bridge_server(app, body_max_bytes=1000, upload_limits=limits) as port:
+        assert request(port, "/avatar", method="POST", body=b"x" * 4000)[0] == 200
+        assert request(port, "/avatar", method="POST", body=b"x" * 5001)[0] == 413
+        assert request(port, "/echo", method="POST", body=b"x" * 1001)[0] == 413
 
 
 def test_a_body_over_the_limit_is_refused_with_413_whether_declared_or_streamed():
@@ -228,3 +278,21 @@ def test_a_chunked_body_reaches_the_app_with_its_length_counted():
         conn.close()
     assert response.status == 200
     assert payload == {"length": 11, "sha256": hashlib.sha256(b"hello world").hexdigest()}
+
+
+def test_a_song_being_streamed_holds_no_request_slot_and_head_reads_no_file():
+    app = HoldingApp()
+    with bridge_server(app, threads=1, queue=0) as port:
+        reader = socket.create_connection(("127.0.0.1", port))
+        reader.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        reader.recv(1024)  # headers and a little: then it stops reading, a slow listener
+        time.sleep(0.2)
+
+        assert request(port, "/", timeout=2)[0] == 200  # the one slot is free again
+        reader.close()
+        assert app.stream_closed.wait(5)
+
+        app.pieces_pulled = 0
+        status, headers, body = request(port, "/stream", method="HEAD")
+        assert (status, body, headers["Content-Length"]) == (200, b"", str(16 * 2**20))
+        assert app.pieces_pulled == 0
