@@ -12,7 +12,7 @@ DEV := $(PY) -m musicapp.dev.devservices
 TYPECHECK := DATABASE_URL=postgres://typecheck@127.0.0.1:1/none REDIS_URL=redis://127.0.0.1:1/0 \
 	SECRET_KEY=typecheck-only $(VENV)/bin/mypy .
 
-.PHONY: run test lint typecheck format manage lock clean-devdata chromium
+.PHONY: run test lint typecheck format manage lock clean-devdata chromium proxy-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,22 @@ chromium:
 	      || echo "Could not install chromium: the browser tests will be skipped."; \
 	  else echo "chromium is not installed: the browser tests will be skipped."; fi; }
 
-test: $(VENV)/.installed chromium
+# The production-layout test (tests/test_production_layout.py) runs Debian's nginx and pgbouncer
+# from their packages, unpacked under .devdata/debian/ (apt-get download + dpkg -x: nothing is
+# installed system-wide and no service is started). Elsewhere that test is skipped, saying why.
+DEBIAN_ROOT := .devdata/debian
+proxy-tools:
+	@test -x $(DEBIAN_ROOT)/usr/sbin/nginx -a -x $(DEBIAN_ROOT)/usr/sbin/pgbouncer || { \
+	  if command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then \
+	    echo "Fetching Debian's nginx and pgbouncer for the production-layout test..."; \
+	    mkdir -p $(DEBIAN_ROOT)/debs && cd $(DEBIAN_ROOT)/debs && \
+	    { apt-get download nginx pgbouncer libc-ares2 >/dev/null 2>&1 || \
+	      { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get download nginx pgbouncer libc-ares2 >/dev/null 2>&1; }; } && \
+	    for deb in *.deb; do dpkg -x "$$deb" ..; done \
+	    || echo "Could not fetch nginx and pgbouncer: the production-layout test will be skipped."; \
+	  else echo "No apt-get: the production-layout test will be skipped."; fi; }
+
+test: $(VENV)/.installed chromium proxy-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(TYPECHECK)

@@ -109,8 +109,16 @@ _timeouts = (
     f"-c idle_in_transaction_session_timeout={env.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', default=60_000)}"
 )
 _options = _db.setdefault("OPTIONS", {})  # sslmode=require etc. from the URL's query string land here
-# A URL may carry its own libpq `options` (Neon's `endpoint=...`); keep them and add ours.
-_options["options"] = f"{_options['options']} {_timeouts}" if _options.get("options") else _timeouts
+# Behind PgBouncer in transaction mode (`...?pgbouncer=transaction`, deploy/README.md): no
+# server-side cursors (one would outlive its transaction's server connection) and no startup
+# `options` (PgBouncer refuses them; the timeouts go on the database role instead). Django
+# never prepares statements (psycopg's prepare_threshold stays None), as PgBouncer needs.
+PGBOUNCER_TRANSACTION_MODE = _options.pop("pgbouncer", "") == "transaction"
+if PGBOUNCER_TRANSACTION_MODE:
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+else:
+    # A URL may carry its own libpq `options` (Neon's `endpoint=...`); keep them and add ours.
+    _options["options"] = f"{_options['options']} {_timeouts}" if _options.get("options") else _timeouts
 # A database that stops answering must cost a request seconds, not as long as it hangs: a
 # connection attempt gives up after DB_CONNECT_TIMEOUT_S; a dead peer is found by TCP
 # keepalives within ~20 s, and sent data left unacknowledged fails after DB_TCP_USER_TIMEOUT_MS.

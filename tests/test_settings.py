@@ -21,6 +21,7 @@ print(json.dumps({
     "email": s.EMAIL_BACKEND, "rate": s.API_RATE, "ratelimit": s.RATELIMIT_ENABLE,
     "proxies": s.TRUSTED_PROXIES, "port": s.PORT, "workers": s.WEB_CONCURRENCY,
     "secure_cookies": s.SESSION_COOKIE_SECURE,
+    "server_side_cursors_off": db.get("DISABLE_SERVER_SIDE_CURSORS", False),
 }))
 """
 
@@ -47,6 +48,15 @@ def parsed(**env) -> dict:
     result = load_settings(**env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def test_behind_pgbouncer_in_transaction_mode_no_server_side_cursors_or_startup_options():
+    s = parsed(DATABASE_URL="postgres://app:pw@bouncer.internal:6432/music?pgbouncer=transaction&sslmode=require")
+    assert s["server_side_cursors_off"] is True
+    assert "options" not in s["options"]  # PgBouncer refuses startup options; the role has the timeouts
+    assert "pgbouncer" not in s["options"]  # ours, not libpq's
+    assert s["options"]["sslmode"] == "require"
+    assert parsed()["server_side_cursors_off"] is False
 
 
 def test_database_url_with_pool_and_timeouts():

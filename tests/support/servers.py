@@ -166,9 +166,18 @@ def job_worker(env: dict | None = None, *, args: tuple[str, ...] = ()):
 
 
 @contextlib.contextmanager
-def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = None, log=None, **procfile_vars: str):
+def app_server(
+    *,
+    static_root,
+    interface: str = "uvicorn",
+    env: dict | None = None,
+    log=None,
+    procs: list | None = None,
+    **procfile_vars: str,
+):
     """The app served as `make run` serves it (uvicorn), on the test database and Redis;
-    interface="wsgi" serves it with granian as the Procfile's `web` does.
+    interface="wsgi" serves it with granian as the Procfile's `web` does. The server's process
+    is appended to `procs` when given (to kill it).
 
     Tests using it need committed data: mark them django_db(transaction=True).
     """
@@ -188,6 +197,8 @@ def app_server(*, static_root, interface: str = "uvicorn", env: dict | None = No
         cmd = [str(Path(sys.executable).parent / "granian"), *args.split(), app]
     output = log if log is not None else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=process_env_, stdout=output, stderr=log)
+    if procs is not None:
+        procs.append(proc)
     try:
         deadline = time.monotonic() + 30
         while True:
