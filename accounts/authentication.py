@@ -36,16 +36,27 @@ class RevokedToken(InvalidToken):
     default_detail = _("This sign-in has ended.")
 
 
-def cached_user(user_id: str) -> User | None:
-    """The user of a token, without a query on a hot path: the row is kept (in this process
-    and Redis) under the user's "auth" scope, which every save of the user retires
-    (accounts.apps). Its version is read from Redis every time, so a user deactivated, or whose
-    password changed, in any process is refused at once."""
+def token_user(user_id: str, login_id: str | None = None) -> tuple[User | None, bool]:
+    """The user of a token, without a query on a hot path, and whether the token's login has
+    ended, in one Redis round trip. The row is kept (in this process and Redis) under the
+    user's "auth" scope, which every save of the user retires (accounts.apps). That scope's
+    version is read from Redis every time, together with the login's revocation key, so a user
+    deactivated, or whose password changed, or a login signed out, in any process is refused at
+    once."""
+    keys = [revocation.revoked_key(login_id)] if login_id else []
+    scope = scoped_cache.user_scope(user_id, "auth")
+    at_version, found = scoped_cache.fresh_version_with(scope, keys)
+    revoked = any(found.get(key) is not None for key in keys)
     fields = [field.attname for field in User._meta.concrete_fields]
     row = scoped_cache.cached_for_user(
-        user_id, "auth", "row", lambda: User.objects.filter(pk=user_id).values(*fields).first(), fresh_version=True
+        user_id, "auth", "row", lambda: User.objects.filter(pk=user_id).values(*fields).first(), at_version=at_version
     )
-    return None if row is None else User.from_db("default", fields, [row[name] for name in fields])
+    user = None if row is None else User.from_db("default", fields, [row[name] for name in fields])
+    return user, revoked
+
+
+def cached_user(user_id: str) -> User | None:
+    return token_user(user_id)[0]
 
 
 class VerifiedTokens:
@@ -99,7 +110,10 @@ class AccessTokenAuthentication(JWTAuthentication):
             user_id = str(validated_token[api_settings.USER_ID_CLAIM])
         except KeyError as exc:
             raise InvalidToken("Token contained no recognizable user identification") from exc
-        user = cached_user(user_id)
+        login_id = validated_token.get("sid")
+        user, revoked = token_user(user_id, str(login_id) if login_id else None)
+        if revoked:
+            raise RevokedToken()
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
@@ -117,9 +131,7 @@ class AccessTokenAuthentication(JWTAuthentication):
             raise ExpiredToken() from exc
         except TokenError as exc:
             raise InvalidToken() from exc
-        if "sid" in token and revocation.is_revoked(str(token["sid"])):
-            raise RevokedToken()
-        return token
+        return token  # (its login's revocation is checked with the user, in get_user)
 
 
 class AccessTokenScheme(SimpleJWTScheme):

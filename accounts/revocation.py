@@ -15,7 +15,7 @@ from musicapp.platform import realtime
 from musicapp.platform.websocket import login_group
 
 
-def _key(login_id: str) -> str:
+def revoked_key(login_id: str) -> str:
     return f"accounts:revoked-login:{login_id}"
 
 
@@ -27,7 +27,7 @@ def mark_revoked_on_commit(login_ids: Iterable[str]) -> None:
     ttl = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
 
     def mark() -> None:
-        cache.set_many({_key(login_id): 1 for login_id in ids}, timeout=ttl)
+        cache.set_many({revoked_key(login_id): 1 for login_id in ids}, timeout=ttl)
         for login_id in ids:
             realtime.send_now(login_group(login_id), {"type": "login.ended"})  # its sockets close
 
@@ -35,4 +35,4 @@ def mark_revoked_on_commit(login_ids: Iterable[str]) -> None:
 
 
 def is_revoked(login_id: str) -> bool:
-    return cache.get(_key(login_id)) is not None
+    return cache.get(revoked_key(login_id)) is not None

@@ -214,6 +214,36 @@ def test_a_user_deactivated_in_another_process_is_refused_at_once(listener, djan
     assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
 
 
+def redis_calls() -> dict[str, int]:
+    from django_redis import get_redis_connection
+
+    stats = get_redis_connection("default").info("commandstats")
+    return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
+
+
+def test_a_warm_authenticated_read_costs_no_query_and_three_redis_commands(call, listener, sign_in):
+    access = sign_in(listener)["accessToken"]  # a real login: its token carries a login id
+    client = bearer(access)
+    assert client.get("/api/user/me").status_code == 200  # warm: the row and the payload cached
+
+    before = redis_calls()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/user/me").status_code == 200
+    after = redis_calls()
+
+    used = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+    used.pop("info", None)  # this test's own reading of the stats
+    used.pop("ping", None)  # the pool's health checks, when due
+    assert len(queries) == 0
+    # Three round trips. One MGET: the user's version and the login's revocation key together;
+    # then the rate limit's counter (django-ratelimit: SET NX, then django-redis's INCR script,
+    # whose EXISTS and INCRBY run inside Redis and are counted there too).
+    assert used == {"mget": 1, "set": 1, "eval": 1, "exists": 1, "incrby": 1}
+
+
 def test_a_password_changed_in_this_process_ends_the_old_tokens(listener, django_capture_on_commit_callbacks):
     from tests.support.auth import auth_client
 

@@ -20,7 +20,7 @@ import pickle
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -119,12 +119,32 @@ def changed_on_commit(*scopes: str) -> None:
     transaction.on_commit(bump)
 
 
+def fresh_version_with(scope: str, keys: Sequence[str]) -> tuple[int, dict[str, Any]]:
+    """The scope's version read from Redis (as version(fresh=True)) and other cache keys'
+    values, in one round trip: what a hot path that must see changes at once needs."""
+    version_key = _version_key(scope)
+    found = cache.get_many([version_key, *keys])
+    value = found.pop(version_key, None)
+    if value is None:
+        value = cache.get_or_set(version_key, _first_version, timeout=None) or _first_version()
+    _local.set_version(scope, int(value))
+    return int(value), found
+
+
 def cached(
-    scope: str, variant: str, build: Callable[[], T], timeout: int = DEFAULT_TIMEOUT, *, fresh_version: bool = False
+    scope: str,
+    variant: str,
+    build: Callable[[], T],
+    timeout: int = DEFAULT_TIMEOUT,
+    *,
+    fresh_version: bool = False,
+    at_version: int | None = None,
 ) -> T:
     """build() for this variant of the scope, from this process or Redis while the scope has
-    not changed. Each caller gets its own copy."""
-    key = f"{scope}:{version(scope, fresh=fresh_version)}:{variant}"
+    not changed (`at_version`: a version just read, e.g. by fresh_version_with). Each caller
+    gets its own copy."""
+    scope_version = at_version if at_version is not None else version(scope, fresh=fresh_version)
+    key = f"{scope}:{scope_version}:{variant}"
     data = _local.get(key)
     if data is None:
         data = _from_redis(key)
@@ -184,5 +204,8 @@ def cached_for_user(
     timeout: int = DEFAULT_TIMEOUT,
     *,
     fresh_version: bool = False,
+    at_version: int | None = None,
 ) -> T:
-    return cached(user_scope(user_id, scope), variant, build, timeout, fresh_version=fresh_version)
+    return cached(
+        user_scope(user_id, scope), variant, build, timeout, fresh_version=fresh_version, at_version=at_version
+    )
