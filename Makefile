@@ -12,7 +12,7 @@ DEV := $(PY) -m musicapp.dev.devservices
 TYPECHECK := DATABASE_URL=postgres://typecheck@127.0.0.1:1/none REDIS_URL=redis://127.0.0.1:1/0 \
 	SECRET_KEY=typecheck-only $(VENV)/bin/mypy .
 
-.PHONY: run test lint typecheck format manage lock clean-devdata chromium proxy-tools
+.PHONY: run test lint typecheck format manage lock clean-devdata chromium proxy-tools bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ test: $(VENV)/.installed chromium proxy-tools
 	$(VENV)/bin/ruff format --check .
 	$(TYPECHECK)
 	$(DEV) -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The production layout under load, closed loop (wrk) and open loop, against issue 14's goals
+# (bench/load.py; docs/PERFORMANCE.md). Needs Debian's wrk, installed here where apt-get can.
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "bench needs Debian's wrk (apt-get install wrk)"; exit 1; }
+	$(DEV) -- $(PY) bench/load.py $(BENCH_ARGS)
 
 # Any manage.py command against the same services, e.g. `make manage CMD="createsuperuser"`.
 manage: $(VENV)/.installed
