@@ -10,13 +10,16 @@ devservices' database and Redis, with whatever catalog it holds (`make run`'s de
 liked albums and 50 plays is made for the authenticated paths (and deleted afterwards).
 
 - Closed loop: wrk, 32 connections, each path for --seconds, --reps times: median req/s and p99.
-- Open loop: requests sent on a fixed schedule whatever the server does (a mix: song list 40%,
-  album 20%, `me` 20%, recently played 20%), each latency measured from the request's
-  *scheduled* time (no coordinated omission), at each --rates for --seconds, --reps times:
-  medians of P50 / P95 / P99 and the errors. The generator is Python on the same two cores.
+- Open loop: requests sent on a fixed schedule whatever the server does (a mix: the song list
+  2/7; album, `me`, recently played, library, recommendations 1/7 each), each latency measured
+  from the request's *scheduled* time (no coordinated omission), at each --rates for
+  --seconds, --reps times after a 3 s warm-up: medians of P50 / P95 / P99 and the errors. The
+  generator is Python on the same two cores.
 
-Goals (issue 14): P50 < 50 ms, P95 < 100 ms, P99 < 200 ms at 1,000 req/s. Prints Markdown and
-writes JSON to bench/results/load.json.
+Goals (issue 14): in the closed loop, public reads at >= 80% and authenticated reads at >= 50%
+of a trivial JSON 404's rate in the same run; in the open loop, P50 <= 10 ms, P95 <= 25 ms,
+P99 <= 50 ms at 1,000 req/s, and the highest rate that still keeps P99 <= 50 ms. Prints
+Markdown and writes JSON to bench/results/load.json.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from bench.servers import BIN, wait_ready, wrk  # noqa: E402
 from library.models import Album, LikedAlbum, LikedSong, Play, Song  # noqa: E402
 from musicapp.dev.devservices import free_port  # noqa: E402
 
-GOALS = {"p50": 50.0, "p95": 100.0, "p99": 200.0}
+GOALS = {"p50": 10.0, "p95": 25.0, "p99": 50.0}  # issue 14's open-loop goals, at 1,000 req/s
 
 
 def listener() -> tuple[User, str]:
@@ -150,17 +153,25 @@ def main() -> None:
         raise SystemExit("needs a catalog: run `make run` once (demo catalog) or seed_demo")
     auth = f"Authorization: Bearer {token}\r\n"
     paths = {
+        "trivial (JSON 404, the baseline)": ("/api/does-not-exist", ""),
         "song list (anonymous, cached)": ("/api/song/list?limit=20", ""),
         "album (anonymous, cached)": (f"/api/album/{album.pk}", ""),
         "`/api/user/me`": ("/api/user/me", auth),
         "`/api/library`": ("/api/library", auth),
         "`/api/recently-played`": ("/api/recently-played", auth),
         "`/api/playlist/public`": ("/api/playlist/public", ""),
+        "`/api/recommendations`": ("/api/recommendations", auth),
     }
+    # The issue's mix: song list, album, `me`, recently played, plus library and recommendations.
     mix = [paths["song list (anonymous, cached)"]] * 2 + [
-        paths["album (anonymous, cached)"],
-        paths["`/api/user/me`"],
-        paths["`/api/recently-played`"],
+        paths[name]
+        for name in (
+            "album (anonymous, cached)",
+            "`/api/user/me`",
+            "`/api/recently-played`",
+            "`/api/library`",
+            "`/api/recommendations`",
+        )
     ]
     port = free_port()
     server = start_web(port)
@@ -185,28 +196,39 @@ def main() -> None:
         user.delete()
 
     print(f"\n### Closed loop (wrk, {args.connections} connections, {args.seconds} s, medians of {args.reps})\n")
-    print("| path | requests/s | p99 |\n|---|---:|---:|")
+    print("Goals: public reads >= 80% and authenticated reads >= 50% of the trivial request's rate.\n")
+    print("| path | requests/s | share of trivial | p99 | goal |\n|---|---:|---:|---:|---|")
+    baseline = statistics.median(r for r, _ in closed["trivial (JSON 404, the baseline)"])
     for label, runs in closed.items():
         rps = statistics.median(r for r, _ in runs)
         p99 = sorted(p for _, p in runs)[len(runs) // 2]
-        print(f"| {label} | {rps:,.0f} | {p99} |")
+        need = 0.5 if paths[label][1] else 0.8
+        verdict = "" if label.startswith("trivial") else ("met" if rps >= need * baseline else "missed")
+        print(f"| {label} | {rps:,.0f} | {rps / baseline:.0%} | {p99} | {verdict} |")
     print(f"\n### Open loop (the mix on schedule, {args.seconds} s, medians of {args.reps})\n")
-    print("Goals: P50 < 50 ms, P95 < 100 ms, P99 < 200 ms, no errors.\n")
+    print("Goals at 1,000 req/s: P50 <= 10 ms, P95 <= 25 ms, P99 <= 50 ms, no errors.\n")
     print("| offered req/s | answered req/s | P50 ms | P95 ms | P99 ms | errors (all runs) | goals |")
     print("|---:|---:|---:|---:|---:|---|---|")
-    results = {}
+    results: dict[float, dict] = {}
+    medians: dict[float, dict[str, float]] = {}
+    all_errors: dict[float, dict[str, int]] = {}
     for rate, rate_runs in opened.items():
         med = {key: statistics.median(run[key] for run in rate_runs) for key in ("achieved", "p50", "p95", "p99")}
         errors: dict[str, int] = {}
         for run in rate_runs:
             for kind, count in run["errors"].items():
                 errors[kind] = errors.get(kind, 0) + count
-        met = all(med[key] < goal for key, goal in GOALS.items()) and not errors
+        met = all(med[key] <= goal for key, goal in GOALS.items()) and not errors
         print(
             f"| {rate:,.0f} | {med['achieved']:,.0f} | {med['p50']:.1f} | {med['p95']:.1f} | {med['p99']:.1f} "
             f"| {errors or 'none'} | {'met' if met else 'missed'} |"
         )
         results[rate] = {"median": med, "errors": errors, "runs": rate_runs}
+        medians[rate], all_errors[rate] = med, errors
+    meeting = [
+        rate for rate, result in results.items() if result["median"]["p99"] <= GOALS["p99"] and not result["errors"]
+    ]
+    print(f"\nHighest offered rate with P99 <= 50 ms and no errors: {max(meeting, default=0):,.0f} req/s")
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "load.json").write_text(
         json.dumps({"closed": closed, "open": {str(k): v for k, v in results.items()}}, indent=2)

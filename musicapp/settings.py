@@ -180,6 +180,7 @@ CACHES = {
         },
     }
 }
+CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "musicapp.platform.counters.CounterCache"}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "musicapp.platform.realtime.ChannelLayer",
@@ -328,7 +329,7 @@ SPECTACULAR_SETTINGS = {
 
 # django-ratelimit, counters in the Redis cache. RATELIMIT_ENABLE=false switches all limits off.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "ratelimit"  # the same Redis, counted in one round trip (platform.counters)
 RATELIMIT_IP_META_KEY = "musicapp.platform.net.client_ip"
 # Addresses or networks of our own reverse proxies: only their X-Forwarded-For is believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

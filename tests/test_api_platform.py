@@ -371,3 +371,18 @@ def test_security_headers_are_set(api):
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_rate_limit_counters_count_each_hit_once_with_their_expiry_in_one_round_trip():
+    from django.core.cache import caches
+    from django_redis import get_redis_connection  # type: ignore[import-untyped]
+
+    counters = caches["ratelimit"]  # django-ratelimit's add-then-incr, as get_usage calls them
+    counts = [1 if counters.add("rl:test", 1, 60) else counters.incr("rl:test") for _ in range(3)]
+
+    assert counts == [1, 2, 3]
+    assert 0 < get_redis_connection("default").ttl(counters.make_key("rl:test")) <= 60
+    counters.set("rl:plain", 5)
+    assert counters.add("rl:test", 1, 60) is False  # counted 4, remembered for its incr...
+    assert counters.incr("rl:plain") == 6  # ...which another key's incr does not take
+    assert counters.get("rl:test") == 4

@@ -45,8 +45,10 @@ def newest_code(mail_dir: Path, sent_before: int) -> str:
     deadline = time.monotonic() + 20
     while True:
         files = sorted(mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime) if mail_dir.exists() else []
-        if len(files) > sent_before:
-            return re.findall(r"\b(\d{6})\b", files[-1].read_text())[0]
+        # The file backend creates the file, then writes the mail: a file without its code yet
+        # is one still being written.
+        if len(files) > sent_before and (codes := re.findall(r"\b(\d{6})\b", files[-1].read_text())):
+            return codes[0]
         assert time.monotonic() < deadline, "no mail arrived"
         time.sleep(0.05)
 

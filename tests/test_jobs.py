@@ -64,7 +64,10 @@ def wait_for(condition, timeout: float = 30, what: str = "the condition"):
 
 
 def mails(folder: Path) -> list[str]:
-    return [path.read_text() for path in folder.glob("*.log")] if folder.exists() else []
+    """The mails written whole (Django's file backend ends each with a line of dashes; a file
+    without it is still being written)."""
+    texts = [path.read_text() for path in folder.glob("*.log")] if folder.exists() else []
+    return [text for text in texts if text.endswith("-" * 79 + "\n")]
 
 
 @contextlib.contextmanager
