@@ -127,6 +127,9 @@ FROM (
 """
 
 
+COMPUTE_LOCK = 0x5EC0  # pg_advisory_xact_lock class of a user's recommendations being computed
+
+
 def compute_for(user_ids: list[str]) -> int:
     """Replace the recommendations of these users; returns how many rows were written."""
     if not user_ids:
@@ -143,6 +146,12 @@ def compute_for(user_ids: list[str]) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # A batch job, not a request: a large batch may take longer than the request timeout.
         cursor.execute("SET LOCAL statement_timeout = '10min'")
+        # One computation per user at a time (two requests, or a request and the nightly job):
+        # the second waits, then replaces the first's rows instead of colliding with them.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(u)) FROM (SELECT u FROM unnest(%s::text[]) AS u ORDER BY u) s",
+            [COMPUTE_LOCK, sorted(user_ids)],
+        )
         cursor.execute("DELETE FROM library_recommendation WHERE user_id = ANY(%s::bpchar[])", [list(user_ids)])
         cursor.execute(SQL, params)
         return cursor.rowcount

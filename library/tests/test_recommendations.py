@@ -158,3 +158,35 @@ def test_command_with_changed_does_what_the_nightly_job_does(songs):
     out = io.StringIO()
     call_command("compute_recommendations", changed=True, stdout=out, stderr=io.StringIO())
     assert "for 1 user(s)" in out.getvalue() and picks(listener)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_computations_of_one_users_picks_at_once_both_succeed_without_duplicates():
+    # Found by `make bench`: concurrent GET /api/recommendations of a new user were 500s
+    # (both inserted the same picks). Now the second waits for the first, then replaces them.
+    import threading
+
+    from django.db import connection
+
+    user = UserFactory()
+    SongFactory.create_batch(8)
+    barrier, errors = threading.Barrier(3), []
+
+    def compute() -> None:
+        try:
+            barrier.wait()
+            recommend.compute_for([user.pk])
+        except Exception as exc:  # noqa: BLE001 (the test reports any failure)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=compute) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    picks = list(Recommendation.objects.filter(user=user).values_list("song_id", flat=True))
+    assert picks and len(picks) == len(set(picks))
