@@ -1,7 +1,8 @@
 """Ended logins, as the hot path sees them: a Redis key per revoked login for as long as an
 access token of it could still be alive, so a token whose login was signed out or revoked (a
 replayed refresh token) is refused at once instead of living on for up to 15 minutes. One
-cheap lookup per authenticated request; the login row in PostgreSQL stays the truth."""
+cheap lookup per authenticated request (read with the user's version: accounts.authentication.token_user);
+the login row in PostgreSQL stays the truth."""
 
 from __future__ import annotations
 
@@ -32,7 +33,3 @@ def mark_revoked_on_commit(login_ids: Iterable[str]) -> None:
             realtime.send_now(login_group(login_id), {"type": "login.ended"})  # its sockets close
 
     transaction.on_commit(mark)
-
-
-def is_revoked(login_id: str) -> bool:
-    return cache.get(revoked_key(login_id)) is not None
