@@ -10,16 +10,15 @@ where that could not be done, these tests are skipped, saying why.
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
 import pwd
 import signal
-import string
 import subprocess
 import tempfile
 import time
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import psycopg
@@ -28,14 +27,11 @@ from django.conf import settings
 from django.db import connection
 from websockets.sync.client import connect
 
+from library.cache import catalog_changed
+from musicapp.dev.layout import NGINX, PGBOUNCER, debian_env, nginx, render, wait_for_port
 from tests.factories import SongFactory, UserFactory
 from tests.support.servers import app_server, free_port, stop
 from tests.support.ws import Socket, token
-
-DEBIAN = Path(settings.BASE_DIR) / ".devdata" / "debian"
-NGINX = DEBIAN / "usr" / "sbin" / "nginx"
-PGBOUNCER = DEBIAN / "usr" / "sbin" / "pgbouncer"
-DEPLOY = Path(settings.BASE_DIR) / "deploy"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -44,29 +40,6 @@ pytestmark = [
         reason="Debian's nginx and pgbouncer are not under .devdata/debian (`make proxy-tools` fetches them)",
     ),
 ]
-
-
-def render(template: str, target: Path, **values: object) -> Path:
-    # safe_substitute: nginx's own $variables ($host, $remote_addr...) stay as they are.
-    text = string.Template((DEPLOY / template).read_text()).safe_substitute({k: str(v) for k, v in values.items()})
-    target.write_text(text)
-    target.chmod(0o644)
-    return target
-
-
-def debian_env() -> dict[str, str]:
-    libraries = ":".join(glob.glob(str(DEBIAN / "usr" / "lib" / "*-linux-gnu")))
-    return {**os.environ, "LD_LIBRARY_PATH": libraries}
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        with contextlib.suppress(OSError), __import__("socket").create_connection(("127.0.0.1", port), timeout=0.2):
-            return
-        assert proc.poll() is None, f"{what} exited with {proc.returncode}"
-        assert time.monotonic() < deadline, f"{what} did not start"
-        time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -102,42 +75,6 @@ def pgbouncer():
             yield port
         finally:
             stop(proc)
-
-
-@contextlib.contextmanager
-def nginx(web: list[str], ws: list[str]):
-    """nginx with deploy/nginx.conf.template in front of these servers; yields its base URL."""
-    with tempfile.TemporaryDirectory() as folder:
-        prefix = Path(folder)
-        prefix.chmod(0o755)
-        port = free_port()
-        conf = render(
-            "nginx.conf.template",
-            prefix / "nginx.conf",
-            NGINX_PREFIX=prefix,
-            LISTEN=f"127.0.0.1:{port}",
-            WEB_1=web[0].removeprefix("http://"),
-            WEB_2=web[1].removeprefix("http://"),
-            WS_1=ws[0].removeprefix("http://"),
-            WS_2=ws[1].removeprefix("http://"),
-        )
-        directives = "daemon off;" + (" user root;" if os.getuid() == 0 else "")
-        proc = subprocess.Popen(
-            [str(NGINX), "-p", str(prefix), "-c", str(conf), "-g", directives],
-            env=debian_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            wait_for_port(port, proc, "nginx")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.send_signal(signal.SIGQUIT)  # nginx's graceful stop
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def call(base: str, method: str, path: str, user, body: dict | None = None) -> tuple[int, dict]:
@@ -178,10 +115,12 @@ def bouncer_transactions(port: int) -> int:
 
 
 @contextlib.contextmanager
-def production_layout(static_root, procs: list):
+def production_layout(static_root, procs: list, env: dict | None = None, catalog_rate="67r/m", catalog_burst=1000):
+    """Yields nginx's base URL, PgBouncer's port and the two `web` processes' URLs."""
     with pgbouncer() as bouncer_port:
         db = connection.settings_dict
         env = {
+            **(env or {}),
             "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{bouncer_port}/{db['NAME']}?pgbouncer=transaction",
             "TRUSTED_PROXIES": "127.0.0.1",
         }
@@ -190,15 +129,24 @@ def production_layout(static_root, procs: list):
                 stack.enter_context(app_server(static_root=static_root, interface="wsgi", env=env)) for _ in range(2)
             ]
             ws = [stack.enter_context(app_server(static_root=static_root, env=env, procs=procs)) for _ in range(2)]
-            base = stack.enter_context(nginx(web, ws))
-            yield base, bouncer_port
+            base = stack.enter_context(
+                nginx(
+                    web,
+                    ws,
+                    media_root=settings.MEDIA_ROOT,
+                    static_root=static_root,
+                    catalog_rate=catalog_rate,
+                    catalog_burst=catalog_burst,
+                )
+            )
+            yield base, bouncer_port, web
 
 
 def test_rest_and_live_updates_through_nginx_on_two_web_and_two_ws_processes_over_pgbouncer(static_root):
     owner, fan = UserFactory(), UserFactory()
     songs = SongFactory.create_batch(3)
     ws_procs: list[subprocess.Popen] = []
-    with production_layout(static_root, ws_procs) as (base, bouncer_port):
+    with production_layout(static_root, ws_procs) as (base, bouncer_port, _web):
         status, created = call(base, "post", "/api/playlist", owner, {"name": "Through nginx", "isPublic": True})
         assert status == 201, created
         playlist_id = created["playlist"]["id"]
@@ -228,3 +176,98 @@ def test_rest_and_live_updates_through_nginx_on_two_web_and_two_ws_processes_ove
         finally:
             for socket in listeners:
                 socket.close()
+
+
+def fetch(url: str, headers: dict | None = None, method: str = "GET") -> tuple[int, Message, bytes]:
+    """Status, headers (case-insensitive) and body."""
+    request = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def app_media_answers(web: list[str]) -> float:
+    """Media requests the `web` processes answered themselves (their own /metrics)."""
+    total = 0.0
+    for base in web:
+        status, _, text = fetch(f"{base}/metrics", {"Authorization": "Bearer metrics-secret"})
+        assert status == 200
+        for line in text.decode().splitlines():
+            if line.startswith("django_http_responses_total_by_status_view_method_total{") and 'view="media"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_nginx_serves_media_with_ranges_and_keeps_catalog_pages_for_one_second(static_root, settings):
+    song = SongFactory(name="Before the edit")
+    SongFactory.create_batch(10)  # a song list long enough to be sent gzipped
+    audio = Path(settings.MEDIA_ROOT) / "audio" / f"layout-{time.time_ns()}.mp3"
+    audio.parent.mkdir(parents=True, exist_ok=True)
+    audio.write_bytes(bytes(range(256)) * 64)
+    media_path = f"/media/audio/{audio.name}"
+    env = {"METRICS_TOKEN": "metrics-secret"}
+    with production_layout(static_root, [], env=env) as (base, _bouncer_port, web):
+        try:
+            # Media: a byte range straight from the disk, cached for a year; the app never sees it.
+            before = app_media_answers(web)
+            status, headers, body = fetch(f"{base}{media_path}", {"Range": "bytes=10-19"})
+            assert status == 206
+            assert body == audio.read_bytes()[10:20]
+            assert headers["Content-Range"] == f"bytes 10-19/{audio.stat().st_size}"
+            assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            assert app_media_answers(web) == before
+            # What nginx does not serve (a missing file, a POST) is the app's, in its envelope.
+            status, _, body = fetch(f"{base}/media/audio/missing.mp3")
+            assert (status, json.loads(body)["code"]) == (404, "not_found")
+            through_nginx = fetch(f"{base}{media_path}", method="POST")
+            direct = fetch(f"{web[0]}{media_path}", method="POST")
+            assert (through_nginx[0], json.loads(through_nginx[2])) == (direct[0], json.loads(direct[2]))
+
+            # Static files, hashed names cached for a year.
+            hashed = next(p for p in Path(static_root).rglob("*.css") if len(p.name.split(".")) == 3)
+            status, headers, _ = fetch(f"{base}/static/{hashed.relative_to(static_root)}")
+            assert (status, headers["Cache-Control"]) == (200, "public, max-age=31536000, immutable")
+
+            # Catalog pages: the app answers once, nginx repeats it; ETags hold; gzip and plain
+            # copies are kept apart.
+            url = f"{base}/api/song/{song.pk}"
+            first = fetch(url)
+            second = fetch(url)
+            assert (first[0], first[1]["X-Cache"], second[1]["X-Cache"]) == (200, "MISS", "HIT")
+            assert json.loads(second[2])["song"]["name"] == "Before the edit"
+            status, headers, _ = fetch(url, {"If-None-Match": second[1]["ETag"]})
+            assert status == 304
+            page = f"{base}/api/song/list?limit=20"
+            status, headers, body = fetch(page, {"Accept-Encoding": "gzip"})
+            assert (status, headers["Content-Encoding"]) == (200, "gzip")
+            status, headers, body = fetch(page)
+            assert (status, headers.get("Content-Encoding"), headers["X-Cache"]) == (200, None, "MISS")
+            assert len(json.loads(body)["songs"]) == 11
+
+            # A staff edit shows through nginx within 1.5 s (1 s here + the app's 0.5 s).
+            song.name = "After the edit"
+            song.save()
+            catalog_changed()
+            edited = time.monotonic()
+            while json.loads(fetch(url)[2])["song"]["name"] != "After the edit":
+                assert time.monotonic() - edited < 2.5, "nginx kept a stale catalog page"
+                time.sleep(0.1)
+        finally:
+            audio.unlink()
+
+
+def test_nginx_counts_the_catalog_requests_it_answers_against_the_rate_limit(static_root):
+    song = SongFactory()
+    with production_layout(static_root, [], catalog_rate="1r/m", catalog_burst=2) as (base, _bouncer_port, _web):
+        statuses = [fetch(f"{base}/api/song/{song.pk}")[0] for _ in range(3)]
+        status, headers, body = fetch(f"{base}/api/song/{song.pk}")
+    assert statuses == [200, 200, 200]
+    assert status == 429
+    assert json.loads(body) == {
+        "success": False,
+        "code": "rate_limited",
+        "message": "Too many requests: try again later.",
+    }
+    assert int(headers["Retry-After"]) > 0

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django_redis import get_redis_connection  # type: ignore[import-untyped]
 
 from musicapp.platform import scoped_cache
+from musicapp.platform.metrics import cache_lookups
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,22 @@ def test_another_process_building_the_same_miss_is_waited_for():
     threading.Thread(target=other_process_finishes).start()
 
     assert scoped_cache.cached("catalog", "page", lambda: "built here") == "built over there"
+
+
+def lookups() -> dict[str, float]:
+    return {level: cache_lookups.labels(level)._value.get() for level in ("process", "redis", "built")}
+
+
+def test_every_read_is_counted_by_where_its_value_came_from():
+    before = lookups()
+    scoped_cache.cached("catalog", "counted", lambda: "page")  # a miss: built
+    scoped_cache.cached("catalog", "counted", lambda: "page")  # this process's copy
+    scoped_cache.clear_local()  # as another process would: only Redis has it
+    scoped_cache.cached("catalog", "counted", lambda: "page")
+    scoped_cache.cached("catalog", "counted", lambda: "page")
+
+    after = lookups()
+    assert {level: after[level] - before[level] for level in after} == {"process": 2, "redis": 1, "built": 1}
 
 
 def test_a_value_an_older_release_left_in_redis_is_rebuilt():

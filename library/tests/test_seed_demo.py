@@ -77,3 +77,25 @@ def test_bulk_songs_and_users_for_benchmarks():
     assert User.objects.filter(name__startswith="Bench Listener").count() == 40
     assert all(len(pk) == 24 for pk in Song.objects.values_list("pk", flat=True))
     assert SearchDocument.objects.filter(kind="song").count() == demo + 250  # bulk songs are searchable
+
+
+def test_bulk_plays_and_playlists_up_to_totals_for_benchmarks():
+    from django.db.models import Count, Max, Q
+
+    from library.models import Play
+
+    options = {"scale": SMALL, "users": 30, "plays": 2000, "playlists": 60, "totals": True}
+    call_command("seed_demo", **options, stdout=io.StringIO(), stderr=io.StringIO())
+    demo_playlists = Playlist.objects.filter(owner__email="radio@demo.invalid").count()
+    assert (User.objects.count(), Play.objects.count(), Playlist.objects.count()) == (30, 2000, 60)
+
+    bulk = Playlist.objects.exclude(owner__email="radio@demo.invalid").annotate(
+        entries_n=Count("entries"), last=Max("entries__position")
+    )
+    assert bulk.count() == 60 - demo_playlists
+    # Each holds distinct songs at dense positions 0..n-1, as the services keep them.
+    assert all(p.song_count == p.entries_n == p.last + 1 > 0 for p in bulk)
+    assert bulk.filter(Q(is_public=True)).exists() and bulk.filter(is_public=False).exists()
+
+    call_command("seed_demo", **options, stdout=io.StringIO(), stderr=io.StringIO())  # the totals are met
+    assert (User.objects.count(), Play.objects.count(), Playlist.objects.count()) == (30, 2000, 60)

@@ -2,7 +2,10 @@
 
 manage.py seed_demo                      the demo artists, albums, songs (real audio), lyrics, covers
 manage.py seed_demo --if-empty           only when the catalog has no songs (make run)
-manage.py seed_demo --songs 100000 --users 10000 --plays 1000000     bulk rows for benchmarks
+manage.py seed_demo --songs 100000 --users 10000 --plays 1000000 --playlists 20000
+                                         bulk rows for benchmarks
+manage.py seed_demo ... --totals         the same counts as totals to reach (make bench: reruns add
+                                         nothing)
 """
 
 import io
@@ -22,7 +25,7 @@ from library import demo, demo_names, lrc
 from library.audio import check_audio
 from library.cache import catalog_changed
 from library.genres import ensure_genres
-from library.models import Album, Artist, Genre, Lyrics, Song
+from library.models import Album, Artist, Genre, Lyrics, Play, Song
 from musicapp.adapters import media
 from musicapp.platform.ids import new_object_id
 
@@ -55,10 +58,21 @@ class Command(BaseCommand):
             default=0,
             help="also bulk-create this many plays of the last 60 days, by existing users",
         )
+        parser.add_argument(
+            "--playlists",
+            type=int,
+            default=0,
+            help="also bulk-create this many playlists of 10 to 30 songs, by existing users (1 in 4 public)",
+        )
+        parser.add_argument(
+            "--totals",
+            action="store_true",
+            help="read --songs/--users/--plays/--playlists as totals: create only what is missing",
+        )
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=7, help="random seed for the bulk rows")
 
-    def handle(self, *args, if_empty, scale, songs, users, plays, batch_size, seed, **options):
+    def handle(self, *args, if_empty, scale, songs, users, plays, playlists, totals, batch_size, seed, **options):
         if if_empty and Song.objects.exists():
             self.stdout.write("The catalog has songs already; nothing to do.")
             return
@@ -66,12 +80,23 @@ class Command(BaseCommand):
         created = self.demo_catalog(scale)
         self.stdout.write(self.style.SUCCESS(f"Demo catalog ready ({created} new songs)."))
         rng = random.Random(seed)
+        if totals:
+            from playlists.models import Playlist
+
+            songs = max(0, songs - Song.objects.count())
+            users = max(0, users - User.objects.count())
+            plays = max(0, plays - Play.objects.count())
+            playlists = max(0, playlists - Playlist.objects.count())
         if songs:
             self.bulk_songs(songs, batch_size, rng)
         if users:
             self.bulk_users(users, batch_size, rng)
         if plays:
             self.bulk_plays(plays, seed)
+        if playlists:
+            self.bulk_playlists(playlists, seed)
+        if not (songs or users or plays or playlists) and totals:
+            return  # nothing new for search
         if "search_reindex" in get_commands():  # the search app's: documents for everything new
             call_command("search_reindex", stdout=io.StringIO(), stderr=io.StringIO())
 
@@ -249,13 +274,36 @@ class Command(BaseCommand):
                     size = min(chunk, count - start)
                     cursor.execute(PLAYS_SQL, {"n": size})
                     progress.update(size)
-        with connection.cursor() as cursor:
-            # Fresh statistics and visibility map, so the planner and index-only scans see the new rows.
-            cursor.execute("VACUUM (ANALYZE) library_play")
+        _vacuum_analyze("library_play")
+
+    def bulk_playlists(self, count: int, seed: int) -> None:
+        """Playlists generated inside PostgreSQL: random owners, 10 to 30 distinct songs each
+        (dense positions, song_count kept), 1 in 4 public, 1 in 10 collaborative."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(PLAYS_SETUP_SQL)
+            cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
+            chunk = 5_000
+            with tqdm(total=count, desc="playlists", unit="playlist", disable=None) as progress:
+                for start in range(0, count, chunk):
+                    size = min(chunk, count - start)
+                    cursor.execute(PLAYLISTS_SQL, {"n": size})
+                    cursor.execute(PLAYLIST_SONGS_SQL)
+                    progress.update(size)
+        _vacuum_analyze("playlists_playlist", "playlists_playlistsong")
+
+
+def _vacuum_analyze(*tables: str) -> None:
+    """Fresh statistics and visibility map, so the planner and index-only scans see the new rows
+    (statistics only inside a transaction, where VACUUM cannot run: the tests')."""
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"{command} {table}")
 
 
 # Numbered copies of songs and listeners, so that a random number joins to a row by hash.
 PLAYS_SETUP_SQL = """
+DROP TABLE IF EXISTS seed_songs, seed_users;
 CREATE TEMP TABLE seed_songs ON COMMIT DROP AS
     SELECT row_number() OVER (ORDER BY created_at, id) AS n, id, duration FROM library_song;
 CREATE TEMP TABLE seed_users ON COMMIT DROP AS
@@ -273,4 +321,41 @@ INSERT INTO library_play (id, created_at, updated_at, user_id, song_id, played_a
 SELECT substr(md5(gen_random_uuid()::text), 1, 24), now(), now(), su.id, ss.id, now() - p.r * interval '60 days',
        CASE WHEN p.k < 0.08 THEN 5 ELSE ss.duration END, p.k < 0.08, 'other', '', p.k > 0.96
 FROM picks p JOIN seed_songs ss ON ss.n = p.s JOIN seed_users su ON su.n = p.u
+"""
+# One chunk of playlists (kept in seed_new_playlists for their songs), then their songs: picks
+# drawn with the plays' skew, made distinct per playlist, numbered densely from 0.
+PLAYLISTS_SQL = """
+DROP TABLE IF EXISTS seed_new_playlists;
+CREATE TEMP TABLE seed_new_playlists ON COMMIT DROP AS
+WITH sizes AS (SELECT (SELECT count(*) FROM seed_users) AS users),
+     picks AS (SELECT 1 + floor(random() * sizes.users)::bigint AS u, random() AS r, random() AS k,
+                      10 + floor(random() * 21)::int AS songs
+               FROM generate_series(1, %(n)s), sizes)
+SELECT substr(md5(gen_random_uuid()::text), 1, 24) AS id, su.id AS owner_id,
+       now() - p.r * interval '365 days' AS created_at, p.k < 0.25 AS is_public, p.k > 0.9 AS collaborative,
+       p.songs
+FROM picks p JOIN seed_users su ON su.n = p.u;
+INSERT INTO playlists_playlist (id, created_at, updated_at, name, "desc", banner, is_public, collaborative,
+                                song_count, owner_id)
+SELECT id, created_at, created_at, 'Mix ' || substr(id, 1, 6), '', '', is_public, collaborative, 0, owner_id
+FROM seed_new_playlists;
+"""
+PLAYLIST_SONGS_SQL = """
+WITH sizes AS (SELECT (SELECT count(*) FROM seed_songs) AS songs),
+     drawn AS MATERIALIZED (SELECT np.id AS playlist_id, np.owner_id, g,
+                                   1 + floor(power(random(), 3) * sizes.songs)::bigint AS s
+                            FROM seed_new_playlists np CROSS JOIN sizes
+                            CROSS JOIN LATERAL generate_series(1, np.songs) AS g),
+     picks AS (SELECT DISTINCT ON (d.playlist_id, ss.id) d.playlist_id, d.owner_id, ss.id AS song_id, d.g
+               FROM drawn d JOIN seed_songs ss ON ss.n = d.s
+               ORDER BY d.playlist_id, ss.id, d.g),
+     entries AS (INSERT INTO playlists_playlistsong (id, created_at, updated_at, position, added_by_id,
+                                                     playlist_id, song_id)
+                 SELECT substr(md5(gen_random_uuid()::text), 1, 24), now(), now(),
+                        row_number() OVER (PARTITION BY playlist_id ORDER BY g) - 1, owner_id, playlist_id, song_id
+                 FROM picks
+                 RETURNING playlist_id)
+UPDATE playlists_playlist p SET song_count = counted.n
+FROM (SELECT playlist_id, count(*) AS n FROM entries GROUP BY playlist_id) counted
+WHERE p.id = counted.playlist_id;
 """
