@@ -4,9 +4,10 @@ Run:
     .venv/bin/python -m musicapp.dev.devservices -- .venv/bin/python bench/sessions.py \
         --sessions 50 --participants 20 --seconds 30
 
-Makes S sessions of P users (throwaway rows, deleted afterwards), starts two uvicorn processes as
-`make run` starts one (Procfile.dev), and connects every participant's socket, alternating
-between the two processes. Each session's host sends a playback command every second. For each
+Makes S sessions of P users (throwaway rows, deleted afterwards), starts two `ws` processes as
+the Procfile does (uvicorn, musicapp.asgi), and connects every participant's socket, alternating
+between the two processes. The hosts send --rate playback commands a second in all (each host
+one every S / rate seconds; by default one a second each). For each
 command it measures the time from sending to the *last* participant's playback:update of that
 revision, counts updates never received (lost frames, goal 0), and reads the two processes'
 RSS before and after the sockets connect (RSS per socket). Prints a Markdown table and writes
@@ -49,9 +50,10 @@ BIN = Path(sys.executable).parent
 
 
 def start_server(port: int) -> subprocess.Popen:
-    line = next(line for line in (ROOT / "Procfile.dev").read_text().splitlines() if line.startswith("web:"))
-    text = line.split(":", 1)[1].replace("$PORT", str(port)).replace("$WEB_CONCURRENCY", "1")
-    command = text.replace("${UVICORN_LOG_LEVEL:-warning}", "warning").split()
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("ws:"))
+    text = line.split(":", 1)[1].replace("${WS_PORT:-8001}", str(port)).replace("${WS_CONCURRENCY:-1}", "1")
+    command = text.replace("0.0.0.0", "127.0.0.1").split()  # noqa: S104 (the Procfile's bind, made loopback)
+    command += ["--log-level", "warning"]
     env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "WARNING", "SESSION_FRAMES_PER_S": "1000"}
     proc = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     wait_ready(port)
@@ -99,11 +101,19 @@ async def listen(url: str, listener: Listener, ready: asyncio.Event, stop: async
                 listener.received[frame["data"]["revision"]] = time.perf_counter()
 
 
-async def host_loop(url: str, songs: list[Song], sent: dict[int, float], seconds: float, stop: asyncio.Event) -> None:
+async def host_loop(
+    url: str,
+    songs: list[Song],
+    sent: dict[int, float],
+    seconds: float,
+    every: float,
+    offset: float,
+    stop: asyncio.Event,
+) -> None:
     async with connect(url, open_timeout=60, max_queue=None) as socket:
         await socket.recv()
         revision, deadline = 0, time.monotonic() + seconds
-        await asyncio.sleep(1)
+        await asyncio.sleep(1 + offset)  # hosts spread over the interval, not all at once
         while time.monotonic() < deadline:
             command = (
                 {"type": "playback:play", "data": {"songId": songs[revision % len(songs)].pk}}
@@ -118,12 +128,12 @@ async def host_loop(url: str, songs: list[Song], sent: dict[int, float], seconds
                     revision = frame["data"]["revision"]
                     sent[revision] = started
                     break
-            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+            await asyncio.sleep(max(0.0, every - (time.perf_counter() - started)))
         await asyncio.sleep(3)  # the last updates' way to everyone
         stop.set()
 
 
-async def run(groups, songs, urls: list[str], seconds: float) -> tuple[list[float], int, int]:
+async def run(groups, songs, urls: list[str], seconds: float, rate: float) -> tuple[list[float], int, int]:
     stop = asyncio.Event()
     listeners: list[tuple[dict[int, float], list[Listener]]] = []
     tasks, readies = [], []
@@ -145,6 +155,8 @@ async def run(groups, songs, urls: list[str], seconds: float) -> tuple[list[floa
                 songs,
                 sent,
                 seconds,
+                len(groups) / rate,
+                index / rate,
                 stop,
             )
         )
@@ -169,7 +181,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--participants", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--rate", type=float, help="playback commands a second, all hosts together")
     args = parser.parse_args()
+    rate = args.rate or float(args.sessions)
     run_id = str(int(time.time()))
     groups, songs = make_people(args.sessions, args.participants, run_id)
     ports = [free_port(), free_port()]
@@ -177,7 +191,7 @@ def main() -> None:
     try:
         idle = [rss_mb(server) for server in servers]
         latencies, lost, expected = asyncio.run(
-            run(groups, songs, [f"ws://127.0.0.1:{port}" for port in ports], args.seconds)
+            run(groups, songs, [f"ws://127.0.0.1:{port}" for port in ports], args.seconds, rate)
         )
         loaded = [rss_mb(server) for server in servers]
     finally:
@@ -192,6 +206,7 @@ def main() -> None:
         "sessions": args.sessions,
         "participants": args.participants,
         "sockets": sockets,
+        "commands_per_s": rate,
         "commands": len(latencies),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
@@ -204,11 +219,15 @@ def main() -> None:
     }
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "sessions.json").write_text(json.dumps(result, indent=2))
-    print("| sessions x participants | sockets | commands | command -> last update p50 | p99 | lost | RSS per socket |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {args.sessions} x {args.participants} | {sockets} | {result['commands']} | {result['p50_ms']} ms "
-        f"| {result['p99_ms']} ms | {lost} of {expected} | {result['rss_per_socket_kib']} KiB |"
+        "| sessions x participants | sockets | commands/s | commands | command -> last update p50 | p99 | lost "
+        "| RSS of both processes | RSS per socket |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {args.sessions} x {args.participants} | {sockets} | {rate:g} | {result['commands']} "
+        f"| {result['p50_ms']} ms | {result['p99_ms']} ms | {lost} of {expected} | {sum(loaded):.0f} MB "
+        f"| {result['rss_per_socket_kib']} KiB |"
     )
     print(json.dumps(result))
 

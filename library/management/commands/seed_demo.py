@@ -95,9 +95,8 @@ class Command(BaseCommand):
             self.bulk_plays(plays, seed)
         if playlists:
             self.bulk_playlists(playlists, seed)
-        if not (songs or users or plays or playlists) and totals:
-            return  # nothing new for search
-        if "search_reindex" in get_commands():  # the search app's: documents for everything new
+        # The search app's documents for everything new (plays and users are not searched).
+        if (created or songs or playlists) and "search_reindex" in get_commands():
             call_command("search_reindex", stdout=io.StringIO(), stderr=io.StringIO())
 
     def demo_catalog(self, scale: float) -> int:
