@@ -26,3 +26,9 @@ class TokenReused(Unauthorized):
     """A refresh token was presented after it had been rotated: the whole login is revoked."""
 
     code, message = "token_reused", "The refresh token is invalid or expired. Sign in again."
+
+
+class SignupsClosed(NotAllowed):
+    """New accounts cannot be made at the moment (the operators closed sign-ups)."""
+
+    code, message = "signups_closed", "Sign-ups are closed at the moment. Try again later."

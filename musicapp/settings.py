@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "musicapp.platform.middleware.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "musicapp.platform.middleware.ReadOnlyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "musicapp.platform.middleware.AdminAuthenticationMiddleware",
     "musicapp.platform.middleware.AdminMessageMiddleware",

@@ -19,10 +19,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import revocation
-from accounts.errors import BadCredentials, CodeInvalid, EmailNotVerified, TokenReused
+from accounts.errors import BadCredentials, CodeInvalid, EmailNotVerified, SignupsClosed, TokenReused
 from accounts.models import EmailCode, Login, User
 from accounts.tokens import INVALID_REFRESH, TokenPair, issue_pair, matches_password, read_refresh
 from musicapp.adapters.mail import send_templated
+from musicapp.platform import switches
 from musicapp.platform.errors import InvalidInput, NotAllowed, TokenRevoked, Unauthorized
 from musicapp.platform.jobs import enqueue
 
@@ -144,7 +145,10 @@ def user_register(*, email: str, password: str, name: str) -> User:
     used to learn who has an account. An unverified account is taken over by the newest
     sign-up: its name and password are replaced and the old code dies, so whoever registers
     an address they do not own cannot keep a password on it for its real owner to verify.
+    Refused for everyone alike while the operators have closed sign-ups.
     """
+    if not switches.current().signups_open:
+        raise SignupsClosed()
     email = normalize_email(email)
     candidate = User(email=email, name=name)
     _check_password_rules(password, candidate)

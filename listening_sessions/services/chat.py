@@ -13,6 +13,7 @@ from accounts.models import User
 from listening_sessions import broadcast
 from listening_sessions.models import ChatMessage, ListeningSession, SessionParticipant
 from listening_sessions.services.lifecycle import expiry_from_now
+from musicapp.platform import switches
 from musicapp.platform.errors import InvalidInput, NotAllowed, NotFound, RateLimited
 
 MAX_LENGTH = 1000
@@ -30,6 +31,8 @@ def _message_data(message: ChatMessage) -> dict:
 
 
 def chat_send(*, session_id: str, user: User, text: str) -> ChatMessage:
+    switches.check_writable()
+    switches.check_flag("session_chat", user.pk)
     text = CONTROL.sub("", text).strip()
     if not 1 <= len(text) <= MAX_LENGTH:
         raise InvalidInput(f"A message is 1 to {MAX_LENGTH} characters.", errors={"text": ["1 to 1000 characters."]})

@@ -18,6 +18,7 @@ from library.models import Song
 from listening_sessions import broadcast
 from listening_sessions.models import MAX_QUEUE, ListeningSession, PlayedItem, QueueItem, SessionParticipant
 from listening_sessions.services.lifecycle import locked, touch
+from musicapp.platform import switches
 from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 RESTART_WITHIN_S = 3.0  # prev within the first seconds of a song goes to the one before; later, restarts it
@@ -218,7 +219,8 @@ COMMANDS: dict[str, Command] = {
 
 def command_apply(*, session_id: str, user: User, kind: str, data: dict[str, Any]) -> None:
     """Apply a validated playback or queue command; playback:update goes out after commit.
-    Holds the session's row lock."""
+    Holds the session's row lock. Refused while the service is read-only (maintenance)."""
+    switches.check_writable()
     apply = COMMANDS.get(kind)
     if apply is None:
         raise InvalidInput(f"Unknown command {kind!r}.")

@@ -81,6 +81,12 @@ class CsrfFailed(NotAllowed):
     code, message = "csrf_failed", "CSRF verification failed."
 
 
+class FeatureDisabled(NotAllowed):
+    """This feature is turned off, or not rolled out to this account yet."""
+
+    code, message = "feature_disabled", "This feature is not available at the moment."
+
+
 class NotFound(DomainError):
     """No such object, or one the caller may not see (never a 403 that would confirm it exists)."""
 
@@ -155,6 +161,19 @@ class Overloaded(DomainError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "1"}
+
+
+class Maintenance(DomainError):
+    """The service is in read-only maintenance: reads work, writes do not until Retry-After."""
+
+    status, code, message = 503, "maintenance", "The service is in maintenance: changes are paused. Try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 300):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def envelope(error: DomainError) -> dict:

@@ -1,6 +1,7 @@
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -11,6 +12,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.cache import patch_vary_headers
 from django.utils.text import compress_string
+
+from musicapp.platform import switches
+from musicapp.platform.errors import Maintenance
+from musicapp.platform.handlers import error_response
 
 
 class CompressedCopies:
@@ -121,3 +126,22 @@ class AdminMessageMiddleware(MessageMiddleware):
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         return super().process_response(request, response) if uses_sessions(request) else response
+
+
+class ReadOnlyMiddleware:
+    """In read-only maintenance (musicapp.platform.switches) the API refuses every write at once
+    with 503 `maintenance` and Retry-After; reads, the admin (where the switch is turned off) and
+    /health go on. Reads never look at the switch."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in self.SAFE and request.path_info.startswith("/api/"):
+            try:
+                switches.check_writable()
+            except Maintenance as error:
+                return error_response(error)
+        return self.get_response(request)

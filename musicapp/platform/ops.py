@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
 
+from musicapp.platform import switches
 from musicapp.platform.errors import NotAllowed, Unauthorized
 from musicapp.platform.handlers import error_response
 from musicapp.platform.health import run_checks
@@ -39,6 +40,8 @@ def health(request: HttpRequest) -> JsonResponse:
         "status": "healthy" if healthy else "degraded",
         "checks": ok,
         "latencyMs": latency,
+        # The operator's switches; while a dependency fails, what this process last read.
+        "switches": (switches.current() if healthy else switches.last_known()).as_json(),
         "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
     }
     if not healthy:
