@@ -110,6 +110,13 @@ def version(scope: str, *, fresh: bool = False) -> int:
     return found
 
 
+def forget_all_versions() -> None:
+    """Retire every cached value of every scope at once (after a database restore): versions
+    start again from the clock, above any this or another process holds values under."""
+    cache.delete_pattern(_version_key("*"))  # type: ignore[attr-defined]  # django-redis
+    clear_local()
+
+
 def changed_on_commit(*scopes: str) -> None:
     def bump() -> None:
         for scope in scopes:
