@@ -12,7 +12,7 @@ DEV := $(PY) -m musicapp.dev.devservices
 TYPECHECK := DATABASE_URL=postgres://typecheck@127.0.0.1:1/none REDIS_URL=redis://127.0.0.1:1/0 \
 	SECRET_KEY=typecheck-only $(VENV)/bin/mypy .
 
-.PHONY: run test lint typecheck format manage lock clean-devdata chromium proxy-tools bench
+.PHONY: run test lint typecheck format manage lock clean-devdata chromium proxy-tools bench fuzz
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,15 @@ bench: $(VENV)/.installed proxy-tools
 	  $(PY) bench/fanout.py --listeners 3000 --edits 20 && \
 	  $(PY) bench/auth.py --concurrency 10 && \
 	  $(PY) bench/growth.py'
+
+# The fuzzers at full size (issue 15): schemathesis over every operation of /api/schema, anonymous
+# and signed in, all checks, new examples each run, at least 20,000 requests; and the WebSocket
+# fuzzer, 20,000 random and malformed frames per socket. `make test` runs both small.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.installed
+	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_RANDOM=1 FUZZ_MIN_REQUESTS=20000 \
+	WS_FUZZ_FRAMES=20000 FUZZ_RANDOM=1 \
+	  $(DEV) -- $(PY) -m pytest tests/test_schemathesis.py tests/test_ws_fuzz.py $(PYTEST_ARGS)
 
 # Any manage.py command against the same services, e.g. `make manage CMD="createsuperuser"`.
 manage: $(VENV)/.installed

@@ -1,7 +1,8 @@
 """schemathesis over the whole published schema (/api/schema), anonymous and signed in, with
 all its checks: every answer is documented (status, content type, shape), invalid input is
 refused, valid input accepted. In-process through Django's WSGI app, on the real PostgreSQL
-and Redis. `make fuzz` runs the same at a larger size (SCHEMATHESIS_EXAMPLES).
+and Redis. `make fuzz` runs the same at a larger size (SCHEMATHESIS_EXAMPLES, new examples each
+run) and fails if fewer than FUZZ_MIN_REQUESTS requests went through the app.
 
 Settings: tests/schemathesis_config.toml (why some operations may answer 400 to input no
 schema can judge).
@@ -27,7 +28,14 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 # In the suite the same examples every run (a failure reproduces); `make fuzz` explores anew.
 RANDOM = os.environ.get("SCHEMATHESIS_RANDOM", "") == "1"
 CONFIG = (Path(__file__).parent / "schemathesis_config.toml").read_text()
-APP = get_wsgi_application()
+MIN_REQUESTS = int(os.environ.get("FUZZ_MIN_REQUESTS", "0"))  # `make fuzz`: 20,000
+WSGI = get_wsgi_application()
+SENT = {"requests": 0}
+
+
+def APP(environ, start_response):
+    SENT["requests"] += 1
+    return WSGI(environ, start_response)
 
 
 def published_schema() -> dict:
@@ -79,6 +87,14 @@ for schema in (anonymous, signed_in):
         if query:
             query.pop("cursor", None)
         return query
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _requests_counted(request):
+    yield
+    request.config.get_terminal_writer().line(f"\nschemathesis sent {SENT['requests']:,} requests through the app")
+    if SENT["requests"] < MIN_REQUESTS:
+        pytest.fail(f"schemathesis sent {SENT['requests']:,} requests, fewer than FUZZ_MIN_REQUESTS={MIN_REQUESTS:,}")
 
 
 @pytest.fixture(autouse=True)
