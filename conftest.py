@@ -4,7 +4,7 @@ from django_redis import get_redis_connection  # type: ignore[import-untyped]
 from rest_framework.test import APIClient
 
 from accounts.authentication import verified_tokens
-from musicapp.platform import scoped_cache
+from musicapp.platform import scoped_cache, switches
 from tests.factories import UserFactory
 from tests.support.auth import auth_client
 from tests.support.jobs import run_pending_jobs
@@ -17,10 +17,12 @@ def _clean_redis():
     redis.flushdb()
     scoped_cache.clear_local()
     verified_tokens.clear()
+    switches.forget_last()
     yield
     redis.flushdb()
     scoped_cache.clear_local()
     verified_tokens.clear()
+    switches.forget_last()
 
 
 JOB_TABLES = "procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers, procrastinate_workers"

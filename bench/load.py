@@ -97,9 +97,11 @@ def start_web(port: int, metrics_dir: str | None) -> subprocess.Popen:
         "RATELIMIT_ENABLE": "true",
         "API_RATE": "100000000/1m",
         "LOG_LEVEL": "ERROR",
-        "PROMETHEUS_MULTIPROC_DIR": metrics_dir or "",  # /metrics adds up both workers (README)
         "METRICS_TOKEN": METRICS_TOKEN,
     }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # set even to "", it turns multiprocess mode on
+    if metrics_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # /metrics adds up both workers (README)
     proc = subprocess.Popen([str(BIN / args[0]), *args[1:]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     wait_ready(port)
     return proc

@@ -24,7 +24,7 @@ from rest_framework.exceptions import ValidationError
 from listening_sessions import broadcast, presence, services
 from listening_sessions import serializers as inputs
 from listening_sessions.models import ListeningSession
-from musicapp.platform.errors import Conflict, InvalidInput, NotFound, RateLimited
+from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotFound, RateLimited
 from musicapp.platform.handlers import flatten_errors
 from musicapp.platform.websocket import JsonConsumer, origin_allowed
 
@@ -65,6 +65,8 @@ def _join(code: str, user: Any) -> tuple[str | None, int | None]:
         return None, 4404
     except Conflict:
         return None, 4409
+    except Maintenance:
+        return None, 1013  # RFC 6455 "try again later": read-only maintenance
     return session.pk, None
 
 

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from meilisearch.errors import MeilisearchApiError
 
 from accounts.models import User
-from musicapp.platform import scoped_cache
+from musicapp.platform import scoped_cache, switches
 from musicapp.platform.ids import new_object_id
 from musicapp.platform.jobs import enqueue
 from search import documents, engines
@@ -244,7 +244,7 @@ def recent_search_record(*, user: User, query: str) -> None:
     MAX_RECENT kept. Concurrent searches of one user queue on a lock, so the trimming never
     sees a stale order and drops the query just searched."""
     query = query.strip()[:100]
-    if not query:
+    if not query or switches.current().read_only:  # in maintenance the search answers, unrecorded
         return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [RECENT_LOCK, user.pk])

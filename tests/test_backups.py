@@ -79,3 +79,16 @@ def test_a_backup_never_overwrites_a_file(tmp_path):
     with pytest.raises(CommandError, match="exists"):
         call_command("backup", output=existing, stdout=io.StringIO())
     assert existing.read_bytes() == b"an older backup"
+
+
+def test_restore_refuses_a_database_newer_than_the_backup(tmp_path):
+    from django.db import connection
+
+    call_command("backup", output=tmp_path / "backup.tar", stdout=io.StringIO())
+    with connection.cursor() as cursor:  # a later release's migration, applied since the backup
+        cursor.execute("INSERT INTO django_migrations (app, name, applied) VALUES ('musicapp', '9999_later', now())")
+    UserFactory(email="stays@example.com")
+
+    with pytest.raises(CommandError, match="empty database"):
+        call_command("restore", str(tmp_path / "backup.tar"), yes=True, stdout=io.StringIO())
+    assert User.objects.filter(email="stays@example.com").exists()

@@ -217,6 +217,7 @@ def test_nginx_serves_media_with_ranges_and_keeps_catalog_pages_for_one_second(s
             assert body == audio.read_bytes()[10:20]
             assert headers["Content-Range"] == f"bytes 10-19/{audio.stat().st_size}"
             assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            assert headers["Content-Type"] == "audio/mpeg"
             assert app_media_answers(web) == before
             # What nginx does not serve (a missing file, a POST) is the app's, in its envelope.
             status, _, body = fetch(f"{base}/media/audio/missing.mp3")
@@ -229,13 +230,17 @@ def test_nginx_serves_media_with_ranges_and_keeps_catalog_pages_for_one_second(s
             hashed = next(p for p in Path(static_root).rglob("*.css") if len(p.name.split(".")) == 3)
             status, headers, _ = fetch(f"{base}/static/{hashed.relative_to(static_root)}")
             assert (status, headers["Cache-Control"]) == (200, "public, max-age=31536000, immutable")
+            assert headers["Content-Type"] == "text/css"
 
             # Catalog pages: the app answers once, nginx repeats it; ETags hold; gzip and plain
             # copies are kept apart.
             url = f"{base}/api/song/{song.pk}"
+            asked = time.monotonic()
             first = fetch(url)
             second = fetch(url)
-            assert (first[0], first[1]["X-Cache"], second[1]["X-Cache"]) == (200, "MISS", "HIT")
+            assert (first[0], first[1]["X-Cache"]) == (200, "MISS")
+            if time.monotonic() - asked < 0.9:  # (a slow moment of the machine may outlast the copy)
+                assert second[1]["X-Cache"] == "HIT"
             assert json.loads(second[2])["song"]["name"] == "Before the edit"
             status, headers, _ = fetch(url, {"If-None-Match": second[1]["ETag"]})
             assert status == 304

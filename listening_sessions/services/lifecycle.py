@@ -20,6 +20,7 @@ from listening_sessions.models import (
     ListeningSession,
     SessionParticipant,
 )
+from musicapp.platform import switches
 from musicapp.platform.errors import Conflict, NotAllowed, NotFound
 
 ENDED = "This session has ended."
@@ -84,6 +85,7 @@ def _join(session: ListeningSession, user: User) -> bool:
     participant = SessionParticipant.objects.filter(session=session, user=user).first()
     if participant is not None and participant.left_at is None:
         return False
+    switches.check_writable()  # in maintenance, those present stay; nobody new comes in
     if SessionParticipant.objects.present().filter(session=session).count() >= MAX_PARTICIPANTS:
         raise Conflict(f"This session is full ({MAX_PARTICIPANTS} people).")
     if participant is None:
@@ -110,7 +112,10 @@ def session_leave(*, code: str, user: User) -> None:
 
 
 def participant_gone(*, session_id: str, user_id: str) -> None:
-    """Presence: the user's last socket is gone (closed, or vanished past the grace period)."""
+    """Presence: the user's last socket is gone (closed, or vanished past the grace period).
+    Left for the presence sweep to do while the service is read-only."""
+    if switches.current().read_only:
+        return
     with transaction.atomic():
         session = locked(session_id)
         user = User.objects.filter(pk=user_id).first()

@@ -108,7 +108,11 @@ def backup(target: Path) -> Summary:
             "mediaFiles": len(files),
         }
         partial = target.with_name(target.name + ".partial")
-        with tarfile.open(partial, "w") as archive:
+        # Password hashes and login records are in it: readable by its owner alone.
+        with (
+            os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out,
+            tarfile.open(fileobj=out, mode="w") as archive,
+        ):
             info = tarfile.TarInfo("manifest.json")
             data = json.dumps(manifest, indent=2).encode()
             info.size = len(data)
@@ -132,11 +136,41 @@ def read_manifest(source: Path) -> dict:
     return manifest
 
 
+def _media_members(archive: tarfile.TarFile, media_root: Path) -> list[tarfile.TarInfo]:
+    """The backup's media files, each checked before anything is changed: tarfile's "data"
+    filter refuses absolute paths, "..", links and devices."""
+    members = []
+    for info in archive.getmembers():
+        if not info.name.startswith("media/"):
+            continue
+        if not info.isfile():
+            raise BackupError(f"the backup holds {info.name!r}, which is not a plain file")
+        member = info.replace(name=info.name.removeprefix("media/"), deep=False)
+        try:
+            members.append(tarfile.data_filter(member, str(media_root)))
+        except tarfile.FilterError as exc:
+            raise BackupError(f"the backup holds an unsafe path: {exc}") from exc
+    return members
+
+
+def _applied_migrations() -> set[str]:
+    return {f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations()}
+
+
 def restore(source: Path) -> dict:
     """Replace the database's contents and add the media files from the backup at `source`."""
     manifest = read_manifest(source)
+    newer = sorted(_applied_migrations() - set(manifest["migrations"]))
+    if newer:
+        # pg_restore --clean drops only what the backup holds: tables of later migrations would
+        # stay, and `migrate` would then fail to make them again.
+        raise BackupError(
+            f"this database has {len(newer)} migration(s) the backup predates ({newer[0]}, ...): restore it into "
+            "an empty database (createdb, no migrate), then run `manage.py migrate`"
+        )
     media_root = _local_media_root()
     with tempfile.TemporaryDirectory() as work, tarfile.open(source, "r") as archive:
+        media_files = _media_members(archive, media_root) if media_root is not None else []
         dump = Path(work) / "database.dump"
         member = archive.extractfile("database.dump")
         if member is None:
@@ -144,27 +178,33 @@ def restore(source: Path) -> dict:
         with dump.open("wb") as out:
             shutil.copyfileobj(member, out)
         connection.close()  # no connection of ours holds a lock pg_restore's DROPs wait for
-        _run(
-            [
-                pg_tool("pg_restore"),
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--no-privileges",
-                "--single-transaction",
-                "--exit-on-error",
-                f"--dbname={connection.settings_dict['NAME']}",
-                str(dump),
-            ]
-        )
+        try:
+            _run(
+                [
+                    pg_tool("pg_restore"),
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--single-transaction",
+                    "--exit-on-error",
+                    f"--dbname={connection.settings_dict['NAME']}",
+                    str(dump),
+                ]
+            )
+        finally:
+            scoped_cache.forget_all_versions()  # nothing cached before the restore is served again
         restored = 0
-        if media_root is not None:
-            for info in archive.getmembers():
-                if info.isfile() and info.name.startswith("media/"):
-                    # tarfile's "data" filter refuses absolute paths, "..", links out of the folder.
-                    info = tarfile.data_filter(info, str(media_root))
-                    info.name = info.name.removeprefix("media/")
-                    archive.extract(info, media_root, filter="data")
-                    restored += 1
-    scoped_cache.forget_all_versions()  # nothing cached before the restore is served again
+        for info in media_files:
+            target = media_root / info.name  # type: ignore[operator]
+            if target.exists():  # names are content digests: the same file (and nginx may be serving it)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.restoring")
+            source_file = archive.extractfile(info)
+            assert source_file is not None
+            with partial.open("wb") as out:
+                shutil.copyfileobj(source_file, out)
+            partial.replace(target)
+            restored += 1
     return {**manifest, "mediaRestored": restored}

@@ -130,16 +130,20 @@ class AdminMessageMiddleware(MessageMiddleware):
 
 class ReadOnlyMiddleware:
     """In read-only maintenance (musicapp.platform.switches) the API refuses every write at once
-    with 503 `maintenance` and Retry-After; reads, the admin (where the switch is turned off) and
-    /health go on. Reads never look at the switch."""
+    with 503 `maintenance` and Retry-After, but for signing in; reads, the admin (where the
+    switch is turned off) and /health go on. Reads never look at the switch."""
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+    # Signing in and refreshing a token write a login row, yet stay open: access tokens last
+    # minutes, and without them maintenance would end reads too.
+    SIGN_IN = frozenset({"/api/auth/login", "/api/auth/refresh"})
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method not in self.SAFE and request.path_info.startswith("/api/"):
+        path = request.path_info
+        if request.method not in self.SAFE and path.startswith("/api/") and path not in self.SIGN_IN:
             try:
                 switches.check_writable()
             except Maintenance as error:

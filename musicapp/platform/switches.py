@@ -1,8 +1,8 @@
 """The operator's switches and feature flags (musicapp.models.Switches / FeatureFlag), as one
 cached snapshot: a request reads it from this process (no round trip) and sees a change made
-in the admin within CACHE_LOCAL_VERSION_SECONDS. When PostgreSQL or Redis cannot answer, the
-last snapshot this process read (or the defaults) holds, so a switch never turns an outage
-into more errors.
+in the admin within CACHE_LOCAL_VERSION_SECONDS. While Redis cannot answer, each read asks
+PostgreSQL; when neither can, the last snapshot this process read (or the defaults) holds, so a
+switch never turns an outage into more errors.
 """
 
 from __future__ import annotations
@@ -79,8 +79,11 @@ def current() -> Snapshot:
     global _last
     try:
         _last = scoped_cache.cached(SCOPE, "snapshot", _load, timeout=3600)
-    except Exception:
-        logger.warning("operator switches could not be read; using the last known", exc_info=True)
+    except Exception:  # noqa: BLE001 - Redis away: PostgreSQL itself, or else the last known
+        try:
+            _last = _load()
+        except Exception:
+            logger.warning("operator switches could not be read; using the last known", exc_info=True)
     return _last
 
 
@@ -100,6 +103,12 @@ def check_flag(name: str, user_id: str | None) -> None:
 def last_known() -> Snapshot:
     """What this process read last, without asking anyone (for /health while a check fails)."""
     return _last
+
+
+def forget_last() -> None:
+    """Forget what this process read last (tests do, between tests)."""
+    global _last
+    _last = Snapshot()
 
 
 def changed() -> None:
