@@ -12,7 +12,7 @@ DEV := $(PY) -m musicapp.dev.devservices
 TYPECHECK := DATABASE_URL=postgres://typecheck@127.0.0.1:1/none REDIS_URL=redis://127.0.0.1:1/0 \
 	SECRET_KEY=typecheck-only $(VENV)/bin/mypy .
 
-.PHONY: run test lint typecheck format manage lock clean-devdata chromium proxy-tools bench fuzz
+.PHONY: run test lint typecheck format manage lock clean-devdata chromium proxy-tools bench fuzz drills
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ fuzz: $(VENV)/.installed
 	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_RANDOM=1 FUZZ_MIN_REQUESTS=20000 \
 	WS_FUZZ_FRAMES=20000 FUZZ_RANDOM=1 \
 	  $(DEV) -- $(PY) -m pytest tests/test_schemathesis.py tests/test_ws_fuzz.py $(PYTEST_ARGS)
+
+# Fault drills under load (issue 15; bench/drills.py, docs/RELIABILITY.md): Redis stopped,
+# PostgreSQL stalled and restarted, an app process and the worker killed, Meilisearch hung.
+drills: $(VENV)/.installed proxy-tools
+	$(DEV) -- sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo --if-empty && $(PY) bench/drills.py $(DRILL_ARGS)'
 
 # Any manage.py command against the same services, e.g. `make manage CMD="createsuperuser"`.
 manage: $(VENV)/.installed
