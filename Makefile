@@ -85,11 +85,11 @@ bench: $(VENV)/.installed proxy-tools
 # The fuzzers at full size (issue 15): schemathesis over every operation of /api/schema, anonymous
 # and signed in, all checks, new examples each run, at least 20,000 requests; and the WebSocket
 # fuzzer, 20,000 random and malformed frames per socket. `make test` runs both small.
-FUZZ_EXAMPLES ?= 300
+FUZZ_EXAMPLES ?= 60
 fuzz: $(VENV)/.installed
 	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_RANDOM=1 FUZZ_MIN_REQUESTS=20000 \
 	WS_FUZZ_FRAMES=20000 FUZZ_RANDOM=1 \
-	  $(DEV) -- $(PY) -m pytest tests/test_schemathesis.py tests/test_ws_fuzz.py $(PYTEST_ARGS)
+	  $(DEV) -- $(PY) -m pytest -s tests/test_schemathesis.py tests/test_ws_fuzz.py $(PYTEST_ARGS)
 
 # Fault drills under load (issue 15; bench/drills.py, docs/RELIABILITY.md): Redis stopped,
 # PostgreSQL stalled and restarted, an app process and the worker killed, Meilisearch hung.
