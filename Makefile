@@ -85,7 +85,7 @@ bench: $(VENV)/.installed proxy-tools
 # The fuzzers at full size (issue 15): schemathesis over every operation of /api/schema, anonymous
 # and signed in, all checks, new examples each run, at least 20,000 requests; and the WebSocket
 # fuzzer, 20,000 random and malformed frames per socket. `make test` runs both small.
-FUZZ_EXAMPLES ?= 60
+FUZZ_EXAMPLES ?= 150
 fuzz: $(VENV)/.installed
 	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_RANDOM=1 FUZZ_MIN_REQUESTS=20000 \
 	WS_FUZZ_FRAMES=20000 FUZZ_RANDOM=1 \
