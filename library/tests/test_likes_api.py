@@ -1,16 +1,15 @@
 """PUT/DELETE /api/library/songs|albums/<id> and GET /api/library."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from library.models import LikedAlbum, LikedSong
 from musicapp.platform import scoped_cache
 from tests.factories import AlbumFactory, SongFactory, UserFactory
 from tests.support.auth import auth_client
+from tests.support.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -116,22 +115,10 @@ def test_library_is_cached_and_dropped_when_likes_change(
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_likes_never_duplicate():
     user, song = UserFactory(), SongFactory()
-    barrier, errors = threading.Barrier(4), []
 
     def like():
-        try:
-            barrier.wait()
-            response = auth_client(user).put(f"/api/library/songs/{song.pk}")
-            assert response.status_code == 200
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+        response = auth_client(user).put(f"/api/library/songs/{song.pk}")
+        assert response.status_code == 200
 
-    threads = [threading.Thread(target=like) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert at_once(like, threads=4) == []
     assert LikedSong.objects.filter(user=user, song=song).count() == 1

@@ -12,6 +12,7 @@ from library.models import LikedAlbum, LikedSong, Play, Recommendation
 from library.services import listening
 from tests.factories import AlbumFactory, SongFactory, UserFactory
 from tests.support.auth import auth_client
+from tests.support.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -164,29 +165,9 @@ def test_command_with_changed_does_what_the_nightly_job_does(songs):
 def test_two_computations_of_one_users_picks_at_once_both_succeed_without_duplicates():
     # Found by `make bench`: concurrent GET /api/recommendations of a new user were 500s
     # (both inserted the same picks). Now the second waits for the first, then replaces them.
-    import threading
-
-    from django.db import connection
-
     user = UserFactory()
     SongFactory.create_batch(8)
-    barrier, errors = threading.Barrier(3), []
 
-    def compute() -> None:
-        try:
-            barrier.wait()
-            recommend.compute_for([user.pk])
-        except Exception as exc:  # noqa: BLE001 (the test reports any failure)
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=compute) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert errors == []
+    assert at_once(lambda: recommend.compute_for([user.pk]), threads=3) == []
     picks = list(Recommendation.objects.filter(user=user).values_list("song_id", flat=True))
     assert picks and len(picks) == len(set(picks))
