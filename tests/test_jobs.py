@@ -1,4 +1,4 @@
-"""The job engine with real worker processes (`manage.py procrastinate worker`, the Procfile's
+"""The job engine with real worker processes (`manage.py worker`, the Procfile's
 `worker`) on the test database: what the outbox promises, retries, a killed worker, the schedule.
 
 The jobs are the app's own mail job, sent through Django's file backend (the mail is the proof
@@ -23,6 +23,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from library.models import Play, PopularSong
+from musicapp.dev.faults import PostgresProxy
 from musicapp.platform.jobs import enqueue
 from tests.factories import SongFactory, UserFactory
 from tests.support.servers import free_port, job_worker
@@ -133,6 +134,26 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(tmp_path):
     with job_worker({**FAST, **file_mail(tmp_path)}):
         wait_for(lambda: mails(tmp_path), timeout=40, what="the mail of the killed worker's job")
     assert "someone@example.com" in mails(tmp_path)[0]
+
+
+def test_a_worker_outlives_a_postgresql_restart(tmp_path):
+    """What a PostgreSQL restart does to a worker, acted out by a proxy: every connection cut, new
+    ones refused for 3 s. procrastinate's own command exits then (code 0: its listener could not
+    reconnect); `manage.py worker` starts the worker again once the database is back."""
+    from django.db import connection
+
+    proxy = PostgresProxy(connection.settings_dict)
+    try:
+        with job_worker({**FAST, **file_mail(tmp_path), "DATABASE_URL": proxy.url()}) as worker:
+            time.sleep(2)  # started, listening
+            proxy.restart(3)
+            time.sleep(6)
+            assert worker.poll() is None, f"the worker exited with {worker.returncode}"
+            mail_job("after-the-restart@example.com")
+            wait_for(lambda: mails(tmp_path), timeout=40, what="the mail queued after the restart")
+    finally:
+        proxy.close()
+    assert "after-the-restart@example.com" in mails(tmp_path)[0]
 
 
 def test_the_schedule_is_registered():

@@ -13,7 +13,7 @@ body) without the services importing the tasks back.
 A job is a row of procrastinate_jobs, inserted through Django's own connection: enqueued inside
 a transaction, it commits or rolls back with the data (the outbox pattern with no outbox table),
 so a rolled-back write enqueues nothing and a committed one never loses its job. Workers
-(`manage.py procrastinate worker`, the Procfile's `worker`) run on any number of machines, retry
+(`manage.py worker`, the Procfile's `worker`) run on any number of machines, retry
 failed jobs with backoff, run the periodic schedule (settings.JOB_SCHEDULES; several workers defer
 each tick once), and report a heartbeat: the jobs of a worker that stopped beating (killed, its
 machine gone) are retried by `retry_stalled_jobs`. Staff see failed jobs in the admin.

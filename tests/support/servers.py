@@ -148,7 +148,7 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
 
 @contextlib.contextmanager
 def job_worker(env: dict | None = None, *, args: tuple[str, ...] = ()):
-    """A real job worker (`manage.py procrastinate worker`, as the Procfile's `worker`) on the
+    """A real job worker (`manage.py worker`, as the Procfile's `worker`) on the
     test database; yields its process. Tests using it need committed data (transaction=True)."""
 
     from django.conf import settings
