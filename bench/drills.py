@@ -311,11 +311,17 @@ def _runs(values: list[int]) -> list[str]:
     return out
 
 
+DRILLS = ["redis", "pg-stall", "pg-restart", "kill-app", "worker", "meili"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--sessions", type=int, default=10, help="sessions of 50 sockets")
     parser.add_argument("--quiet", type=float, default=15, help="seconds between drills")
+    parser.add_argument(
+        "--only", nargs="+", choices=DRILLS, default=DRILLS, metavar="DRILL", help=f"some of: {' '.join(DRILLS)}"
+    )
     args = parser.parse_args()
     if not NGINX.exists():
         raise SystemExit("needs Debian's nginx under .devdata/debian: make proxy-tools")
@@ -411,12 +417,26 @@ async def drive(args, base, record, people, groups, songs, proxy, redis, apps, e
 
     await asyncio.sleep(quiet)  # everyone connected, caches warm
     results["baseline"] = window(record, 2, record.now(), 2)
-    await drill("redis: stopped 10 s", redis.stop, redis.start, 10)
-    await drill("postgres: stalled 10 s", proxy.stall, proxy.resume, 10)
-    await drill("postgres: restarted (down 5 s)", lambda: proxy.restart(5), None, 5)
-    await drill("app: one of two killed (SIGKILL)", lambda: os.kill(apps[0][0].pid, signal.SIGKILL), None, 0)
+    if "redis" in args.only:
+        await drill("redis: stopped 10 s", redis.stop, redis.start, 10)
+    if "pg-stall" in args.only:
+        await drill("postgres: stalled 10 s", proxy.stall, proxy.resume, 10)
+    if "pg-restart" in args.only:
+        await drill("postgres: restarted (down 5 s)", lambda: proxy.restart(5), None, 5)
+    if "kill-app" in args.only:
+        await drill("app: one of two killed (SIGKILL)", lambda: os.kill(apps[0][0].pid, signal.SIGKILL), None, 0)
+    if "worker" in args.only:
+        worker = await worker_drill(results, quiet, env, worker)
+    if "meili" in args.only:
+        await meili_drill(results, meili_app)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    results["_worker"] = worker
+    return results
 
-    # The worker, killed in the middle of a job (popular songs of a million plays take seconds).
+
+async def worker_drill(results: dict, quiet: float, env: dict, worker: subprocess.Popen) -> subprocess.Popen:
+    """The worker, killed in the middle of a job (popular songs of a million plays take seconds)."""
     await asyncio.sleep(quiet)
     outcome: dict = {"worker alive before the drill": worker.poll() is None}
     if worker.poll() is not None:  # it did not survive an earlier drill: say so, start another
@@ -443,8 +463,11 @@ async def drive(args, base, record, people, groups, songs, proxy, redis, apps, e
     }
     results["worker: killed mid-job"] = outcome
     print(outcome, flush=True)
+    return worker
 
-    # Meilisearch hung: searches on the app process that has MEILI_URL at the hung server.
+
+async def meili_drill(results: dict, meili_app: tuple[subprocess.Popen, int]) -> None:
+    """Meilisearch hung: searches on the app process that has MEILI_URL at the hung server."""
     meili_base = f"http://127.0.0.1:{meili_app[1]}"
     took: list[float] = []
     statuses: collections.Counter[str] = collections.Counter()
@@ -463,11 +486,6 @@ async def drive(args, base, record, people, groups, songs, proxy, redis, apps, e
         "max_s": round(took[-1], 2),
     }
     print(results["meilisearch: hung"], flush=True)
-
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    results["_worker"] = worker
-    return results
 
 
 def enqueue_refresh() -> int:

@@ -15,7 +15,6 @@ import contextlib
 import time
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from djangorestframework_camel_case.util import underscoreize
 from rest_framework import serializers
@@ -26,7 +25,7 @@ from listening_sessions import serializers as inputs
 from listening_sessions.models import ListeningSession
 from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotFound, RateLimited
 from musicapp.platform.handlers import flatten_errors
-from musicapp.platform.websocket import JsonConsumer, origin_allowed
+from musicapp.platform.websocket import JsonConsumer, origin_allowed, socket_db
 
 INPUTS: dict[str, type[serializers.Serializer]] = {
     "playback:play": inputs.PlayInput,
@@ -56,7 +55,7 @@ def _validated(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
-@database_sync_to_async
+@socket_db
 def _join(code: str, user: Any) -> tuple[str | None, int | None]:
     """Connecting joins: (session id, None), or (None, the refusal's close code)."""
     try:
@@ -70,7 +69,7 @@ def _join(code: str, user: Any) -> tuple[str | None, int | None]:
     return session.pk, None
 
 
-@database_sync_to_async
+@socket_db
 def _state(session_id: str) -> dict[str, Any]:
     from listening_sessions.serializers import SessionSerializer
     from listening_sessions.services.lifecycle import camelized
@@ -96,7 +95,7 @@ class Throttle:
 
 
 class SessionConsumer(JsonConsumer):
-    session_id: str | None = None
+    session_id = ""  # set once joined
     heartbeat: asyncio.Task | None = None
 
     async def connect(self) -> None:
@@ -108,11 +107,11 @@ class SessionConsumer(JsonConsumer):
         if not self.user.is_authenticated:
             return await self.refuse(4401)
         session_id, refusal = await _join(self.code, self.user)
-        if refusal:
-            return await self.refuse(refusal)
+        if refusal or session_id is None:
+            return await self.refuse(refusal or 4404)
         self.session_id = session_id
         await self.join(broadcast.group_name(session_id))
-        await database_sync_to_async(presence.socket_alive)(session_id, self.user.pk, self.channel_name)
+        await socket_db(presence.socket_alive)(session_id, self.user.pk, self.channel_name)
         await self.accept()
         await self.send_json({"type": "session:state", "data": await _state(session_id)})
         self.heartbeat = asyncio.create_task(self._beat())
@@ -121,15 +120,15 @@ class SessionConsumer(JsonConsumer):
         while True:
             await asyncio.sleep(settings.SESSION_HEARTBEAT_S)
             with contextlib.suppress(Exception):  # Redis away a moment: the next beat renews
-                await database_sync_to_async(presence.socket_alive)(self.session_id, self.user.pk, self.channel_name)
+                await socket_db(presence.socket_alive)(self.session_id, self.user.pk, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
-        if self.session_id is not None:
+        if self.session_id:
             session_id, user_id = self.session_id, self.user.pk
             with contextlib.suppress(Exception):  # if Redis is away, the socket simply expires
-                await database_sync_to_async(presence.socket_closed)(session_id, user_id, self.channel_name)
+                await socket_db(presence.socket_closed)(session_id, user_id, self.channel_name)
             asyncio.get_running_loop().create_task(_leave_after_grace(session_id))
         await super().disconnect(code)
 
@@ -143,12 +142,9 @@ class SessionConsumer(JsonConsumer):
             pong = {"clientTime": checked["client_time"], "serverTime": round(time.time(), 3)}
             return await self.send_json({"type": "time:pong", "data": pong})
         if kind == "chat:message":
-            return await database_sync_to_async(services.chat_send)(
-                session_id=self.session_id, user=self.user, text=checked["text"]
-            )
-        await database_sync_to_async(services.command_apply)(
-            session_id=self.session_id, user=self.user, kind=kind, data=checked
-        )
+            await socket_db(services.chat_send)(session_id=self.session_id, user=self.user, text=checked["text"])
+            return
+        await socket_db(services.command_apply)(session_id=self.session_id, user=self.user, kind=kind, data=checked)
 
     # --- what the session's group hears (broadcast.send_on_commit) ---------------------------
 
@@ -188,5 +184,5 @@ async def _leave_after_grace(session_id: str) -> None:
     """This process's own sweep, a moment after a socket closed (the scheduled sweep is the net)."""
     await asyncio.sleep(settings.SESSION_LEAVE_GRACE_S + 0.5)
     with contextlib.suppress(Exception):
-        for user_id in await database_sync_to_async(presence.sweep)(session_id):
-            await database_sync_to_async(services.participant_gone)(session_id=session_id, user_id=user_id)
+        for user_id in await socket_db(presence.sweep)(session_id):
+            await socket_db(services.participant_gone)(session_id=session_id, user_id=user_id)

@@ -129,12 +129,17 @@ _options.setdefault("keepalives_idle", 10)
 _options.setdefault("keepalives_interval", 5)
 _options.setdefault("keepalives_count", 2)
 _options.setdefault("tcp_user_timeout", env.int("DB_TCP_USER_TIMEOUT_MS", default=10_000))
-if env.int("DB_POOL_MAX_SIZE", default=10) > 0:
+# Threads of one process that may each hold a database connection: the request threads
+# (WEB_THREADS, see "Requests" below) and the sockets' database threads (WS_DB_THREADS,
+# musicapp.platform.websocket.socket_db). The pool's default fits both.
+WEB_THREADS = env.int("WEB_THREADS", default=8)
+WS_DB_THREADS = env.int("WS_DB_THREADS", default=4)
+if env.int("DB_POOL_MAX_SIZE", default=WEB_THREADS + WS_DB_THREADS) > 0:
     # Django's native psycopg pool; CONN_MAX_AGE must stay 0 with it. A request that finds no
     # free connection within DB_POOL_TIMEOUT_S gets the 503 envelope.
     _options["pool"] = {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
-        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=WEB_THREADS + WS_DB_THREADS),
         "timeout": env.float("DB_POOL_TIMEOUT_S", default=3.0),
     }
 else:
@@ -250,10 +255,10 @@ UPLOAD_BODY_LIMITS = [  # (path pattern, limit): uploads may be larger than API 
 REQUEST_BODY_IDLE_S = env.float("REQUEST_BODY_IDLE_S", default=15.0)
 REQUEST_BODY_TOTAL_S = env.float("REQUEST_BODY_TOTAL_S", default=120.0)
 WEB_BODY_READERS = env.int("WEB_BODY_READERS", default=32)
-# Threads that run requests per process (granian's --blocking-threads in the Procfile's web, the
-# bridge's pool under ASGI), and, under ASGI, how many more may wait for one, and for how long,
-# before a request is shed with 503 `overloaded` (a bounded queue instead of a growing one).
-WEB_THREADS = env.int("WEB_THREADS", default=8)
+# WEB_THREADS (above, with the database pool): threads that run requests per process (granian's
+# --blocking-threads in the Procfile's web, the bridge's pool under ASGI); and, under ASGI, how
+# many more may wait for one, and for how long, before a request is shed with 503 `overloaded`
+# (a bounded queue instead of a growing one).
 WEB_QUEUE = env.int("WEB_QUEUE", default=64)
 WEB_QUEUE_MAX_WAIT_S = env.float("WEB_QUEUE_MAX_WAIT_S", default=2.0)
 # Pixels an uploaded image may declare, checked before decoding (image bombs). PNG and WebP

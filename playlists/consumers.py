@@ -8,14 +8,12 @@ when it goes. A listener who may no longer read it (made private, or removed) is
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
-from musicapp.platform.websocket import JsonConsumer, origin_allowed
+from musicapp.platform.websocket import JsonConsumer, origin_allowed, socket_db
 from playlists import services
 from playlists.models import Playlist
 
 
-@database_sync_to_async
+@socket_db
 def _may_read(playlist_id: str, user: Any) -> bool:
     return Playlist.objects.visible_to(user).filter(pk=playlist_id).exists()
 

@@ -69,7 +69,8 @@ def test_database_url_with_pool_and_timeouts():
         "USER": "app",
         "CONN_MAX_AGE": 0,
     }
-    assert s["options"]["pool"] == {"min_size": 1, "max_size": 10, "timeout": 3.0}
+    # The pool fits every thread that may hold a connection: 8 request threads, 4 socket threads.
+    assert s["options"]["pool"] == {"min_size": 1, "max_size": 12, "timeout": 3.0}
     assert (s["options"]["connect_timeout"], s["options"]["keepalives"], s["options"]["tcp_user_timeout"]) == (
         3,
         1,

@@ -221,6 +221,34 @@ def test_connections_are_refused_with_ws_md_codes(server, session, people):
     assert refused_with(server, f"/ws/session/{session.code}/?token={token(host)}") == 4404
 
 
+def test_a_socket_waiting_on_the_database_holds_up_no_other_socket(server, session, people, songs):
+    """A command that waits for a row lock (another writer holds the session) must not stop other
+    sockets from joining: Channels' database_sync_to_async put every socket's database work on
+    one thread, so a reconnect storm or one slow query queued everyone."""
+    import psycopg
+    from django.db import connection
+
+    host, guest = people
+    other = services.session_create(host=UserFactory(), name="Next door")
+    with session_socket(server, session.code, host) as h:
+        h.expect("session:state")
+        db = connection.settings_dict
+        with psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+        ) as holder:
+            table = ListeningSession._meta.db_table
+            holder.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", [session.pk])  # noqa: S608
+            h.send("playback:play", {"songId": songs[0].pk})  # waits for the lock, on a socket thread
+            time.sleep(0.5)
+            started = time.monotonic()
+            with session_socket(server, other.code, guest) as g:
+                assert g.expect("session:state", timeout=5)["code"] == other.code
+            assert time.monotonic() - started < 5
+            h.nothing_of("playback:update", within=0.2)  # still waiting
+        # The lock is gone (the holder's transaction ended): the command goes through.
+        assert h.expect("playback:update")["currentSongId"] == songs[0].pk
+
+
 def test_two_server_processes_share_one_session(static_root, session, people, songs):
     host, guest = people
     with (

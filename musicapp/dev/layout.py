@@ -42,13 +42,22 @@ def debian_env() -> dict[str, str]:
     return {**os.environ, "LD_LIBRARY_PATH": libraries}
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 20) -> None:
+def start_logged(command: list[str], log: Path) -> subprocess.Popen:
+    """Start a server whose output goes to the file `log`. Never to a pipe that nobody reads: a
+    server blocks on its log once the pipe's 64 KiB are full (nginx did, the moment an upstream
+    died under load and it logged every broken connection: the drill saw every request hang)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=debian_env(), stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float = 20) -> None:
+    """Wait until `proc` listens on `port`; if it exits first, raise with what it wrote to `log`."""
     deadline = time.monotonic() + timeout
     while True:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return
         if proc.poll() is not None:
-            errors = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            errors = log.read_text(errors="replace") if log.exists() else ""
             raise RuntimeError(f"{what} exited with {proc.returncode}: {errors}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not start within {timeout} s")
@@ -87,14 +96,10 @@ def nginx(
             CATALOG_BURST=catalog_burst,
         )
         directives = "daemon off;" + (" user root;" if os.getuid() == 0 else "")
-        proc = subprocess.Popen(
-            [str(NGINX), "-p", str(prefix), "-c", str(conf), "-g", directives],
-            env=debian_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        log = prefix / "error.log"
+        proc = start_logged([str(NGINX), "-p", str(prefix), "-c", str(conf), "-g", directives], log)
         try:
-            wait_for_port(port, proc, "nginx")
+            wait_for_port(port, proc, "nginx", log)
             yield f"http://127.0.0.1:{port}"
         finally:
             proc.send_signal(signal.SIGQUIT)  # nginx's graceful stop

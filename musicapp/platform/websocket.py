@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -28,8 +30,25 @@ from musicapp.platform.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-@database_sync_to_async
+# Channels' database_sync_to_async runs every call on the process's one sync thread: every
+# socket's token check, join and command waited in one line. After one of two app processes was
+# killed (docs/RELIABILITY.md), the other's 250 new sockets took over 15 s to get their state.
+# Sockets' database work runs on a pool of its own instead, sized with the database pool
+# (settings.WS_DB_THREADS). The services lock what they change (select_for_update), so calls
+# from different sockets may run side by side; one socket's calls still run one after another.
+_socket_db_threads = ThreadPoolExecutor(max_workers=settings.WS_DB_THREADS, thread_name_prefix="socket-db")
+
+
+def socket_db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`fn` made awaitable for consumers: run on the sockets' database threads, closing stale
+    connections before and after (as database_sync_to_async does)."""
+    return DatabaseSyncToAsync(fn, thread_sensitive=False, executor=_socket_db_threads)
+
+
+@socket_db
 def _user_for(raw_token: str) -> tuple[Any, str | None]:
     """The token's user and login id (its "sid" claim), by the API's own authentication."""
     auth: Any = api_settings.DEFAULT_AUTHENTICATION_CLASSES[0]()  # type: ignore[operator]  # the API's own
@@ -91,7 +110,7 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
         # Channels' dispatch first runs close_old_connections through sync_to_async: one hop to
         # the process's single sync thread for every message, every socket. A broadcast to 3,000
         # listeners queued 3,000 hops (most of the time from an edit to the last listener). Our
-        # handlers reach the database only through database_sync_to_async, which closes stale
+        # handlers reach the database only through socket_db, which closes stale
         # connections itself in its thread, so the hop is dropped here.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
