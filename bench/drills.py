@@ -360,6 +360,7 @@ def main() -> None:
             static_root=settings.STATIC_ROOT,
             catalog_rate="1000000r/s",
             catalog_burst=1000000,
+            error_log=ROOT / "bench" / "results" / "drills-nginx.log",
         ) as base:
             results = asyncio.run(drive(args, base, record, people, groups, songs, proxy, redis, apps, env, worker,
                                         meili_app))  # fmt: skip

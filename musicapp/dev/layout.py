@@ -73,9 +73,11 @@ def nginx(
     static_root: Path,
     catalog_rate: str = "67r/m",
     catalog_burst: int = 1000,
+    error_log: Path | None = None,
 ) -> Iterator[str]:
     """nginx with deploy/nginx.conf.template in front of two `web` and two `ws` servers
-    ("host:port" or "http://host:port"; a single one is used twice); yields its base URL."""
+    ("host:port" or "http://host:port"; a single one is used twice); yields its base URL. Its
+    error log goes to `error_log` (kept), or to a file that goes with its temporary folder."""
     web, ws = [*web, *web][:2], [*ws, *ws][:2]
     with tempfile.TemporaryDirectory() as folder:
         prefix = Path(folder)
@@ -96,7 +98,7 @@ def nginx(
             CATALOG_BURST=catalog_burst,
         )
         directives = "daemon off;" + (" user root;" if os.getuid() == 0 else "")
-        log = prefix / "error.log"
+        log = error_log or prefix / "error.log"
         proc = start_logged([str(NGINX), "-p", str(prefix), "-c", str(conf), "-g", directives], log)
         try:
             wait_for_port(port, proc, "nginx", log)
