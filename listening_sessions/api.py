@@ -8,14 +8,33 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from listening_sessions import services
-from listening_sessions.models import ChatMessage, ListeningSession
-from listening_sessions.serializers import ChatMessageSerializer, CreateInput, PatchInput, SessionSerializer
+from listening_sessions.models import ChatMessage, ListeningSession, PlayedItem, Reaction
+from listening_sessions.serializers import (
+    ChatMessageSerializer,
+    CreateInput,
+    InviteInput,
+    InviteJoinInput,
+    InviteSerializer,
+    PatchInput,
+    PlayedSerializer,
+    ReactionSerializer,
+    SessionSerializer,
+)
 from musicapp.platform.pagination import KeysetPagination
 from musicapp.platform.responses import envelope_schema, ok, validated
 from musicapp.platform.schema import ERROR, list_schema
 
 SESSION = envelope_schema("SessionResponse", session=SessionSerializer())
 MESSAGE = envelope_schema("SessionMessage", message=serializers.CharField())
+INVITE = envelope_schema("SessionInviteResponse", invite=InviteSerializer())
+
+
+class RecapSerializer(serializers.Serializer):
+    requested = serializers.BooleanField()
+    playlist_id = serializers.CharField(allow_null=True, help_text="Made when the session ends.")
+
+
+RECAP = envelope_schema("SessionRecapResponse", recap=RecapSerializer())
 
 
 def render(session_id: str) -> dict:
@@ -69,3 +88,56 @@ class MessagesView(APIView):
         session = services.member_session(code=code, user=request.user)
         messages = ChatMessage.objects.for_api().filter(session=session)
         return ok(**self.pagination_class().page_payload(messages, request, ChatMessageSerializer))
+
+
+class InviteView(APIView):
+    @extend_schema(tags=["sessions"], request=InviteInput, responses={201: INVITE, 403: ERROR})
+    def post(self, request, code):
+        invite = services.invite_create(code=code, user=request.user, **validated(InviteInput, request))
+        return ok(201, invite=InviteSerializer(invite).data)
+
+
+class InviteJoinView(APIView):
+    @extend_schema(tags=["sessions"], request=InviteJoinInput, responses={200: SESSION, 403: ERROR, 404: ERROR})
+    def post(self, request):
+        session = services.invite_join(token=validated(InviteJoinInput, request)["invite"], user=request.user)
+        return ok(session=render(session.pk))
+
+
+class ParticipantView(APIView):
+    @extend_schema(tags=["sessions"], request=None, responses={200: MESSAGE, 403: ERROR, 404: ERROR})
+    def delete(self, request, code, user_id):
+        session = services.readable(code=code, user=request.user)
+        services.participant_remove(session_id=session.pk, user=request.user, user_id=user_id)
+        return ok(message="Removed from the session.")
+
+
+class RecapView(APIView):
+    @extend_schema(tags=["sessions"], request=None, responses={200: RECAP, 404: ERROR})
+    def post(self, request, code):
+        participant = services.recap_request(code=code, user=request.user)
+        return ok(recap={"requested": participant.wants_recap, "playlist_id": participant.recap_id})
+
+
+class HistoryView(APIView):
+    """The songs the session played, in order, and who added each (readable after it ended)."""
+
+    pagination_class = KeysetPagination.named("played", keyset="played_at", ascending=True)
+
+    @extend_schema(tags=["sessions"], **list_schema("played", PlayedSerializer()))
+    def get(self, request, code):
+        session = services.member_session(code=code, user=request.user)
+        played = PlayedItem.objects.filter(session=session).select_related(
+            "song__album", "song__artist", "song__genre", "added_by"
+        )
+        return ok(**self.pagination_class().page_payload(played, request, PlayedSerializer))
+
+
+class ReactionsView(APIView):
+    pagination_class = KeysetPagination.named("reactions", ascending=True)
+
+    @extend_schema(tags=["sessions"], **list_schema("reactions", ReactionSerializer()))
+    def get(self, request, code):
+        session = services.member_session(code=code, user=request.user)
+        reactions = Reaction.objects.filter(session=session).select_related("user")
+        return ok(**self.pagination_class().page_payload(reactions, request, ReactionSerializer))

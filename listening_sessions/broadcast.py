@@ -34,12 +34,17 @@ def queue_of(session: ListeningSession) -> list[QueueItem]:
 
 
 def playback(session: ListeningSession, *, by: Any = None, now: datetime | None = None) -> dict[str, Any]:
-    """The playback:update data: the position at serverTime, and the queue."""
+    """The playback:update data: the position at serverTime, and the queue. startAt: when a
+    start is scheduled ahead (start together), the server time at which to start playing from
+    currentTime; track counts the session's songs (what playback:ready and vote:skip are about)."""
     now = now or timezone.now()
     queue = queue_of(session)
+    start_at = session.start_at(now)
     return {
         "currentSongId": session.current_song_id,
         "currentTime": round(session.position_at(now), 3),
+        "startAt": unix(start_at) if start_at else None,
+        "track": session.track,
         "isPlaying": session.is_playing,
         "queueIds": [item.song_id for item in queue],
         "queue": [{"songId": item.song_id, "addedBy": item.added_by_id} for item in queue],

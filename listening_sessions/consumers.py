@@ -5,7 +5,8 @@ checked by its input serializer, handed to a service, and what the service broad
 commit reaches every socket of the session, on whichever server process it lives.
 
 Close codes: 4401 no valid token, 4403 origin not allowed, 4404 no such active session,
-4409 the session is full, 4410 the session ended, 1000 the user left it (REST).
+4409 the session is full, 4410 the session ended, 1000 the user left it (REST), 4403 the host
+removed them (and they may not come back without a new invite).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rest_framework.exceptions import ValidationError
 from listening_sessions import broadcast, presence, services
 from listening_sessions import serializers as inputs
 from listening_sessions.models import ListeningSession
-from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotFound, RateLimited
+from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotAllowed, NotFound, RateLimited
 from musicapp.platform.handlers import flatten_errors
 from musicapp.platform.websocket import JsonConsumer, origin_allowed, socket_db
 
@@ -41,6 +42,11 @@ INPUTS: dict[str, type[serializers.Serializer]] = {
     "queue:reorder": inputs.QueueReorderInput,
     "chat:message": inputs.ChatInput,
     "time:ping": inputs.PingInput,
+    "playback:ready": inputs.ReadyInput,
+    "sync:report": inputs.SyncReportInput,
+    "vote:skip": inputs.VoteSkipInput,
+    "reaction:add": inputs.ReactionInput,
+    "participant:remove": inputs.RemoveInput,
 }
 
 
@@ -64,17 +70,24 @@ def _join(code: str, user: Any) -> tuple[str | None, int | None]:
         return None, 4404
     except Conflict:
         return None, 4409
+    except NotAllowed:
+        return None, 4403  # the host removed them
     except Maintenance:
         return None, 1013  # RFC 6455 "try again later": read-only maintenance
     return session.pk, None
 
 
 @socket_db
-def _state(session_id: str) -> dict[str, Any]:
+def _state(session_id: str, user_id: str) -> dict[str, Any]:
+    """session:state; the host's also says who is out of step (`sync`)."""
     from listening_sessions.serializers import SessionSerializer
     from listening_sessions.services.lifecycle import camelized
 
-    return camelized(SessionSerializer(ListeningSession.objects.for_api().get(pk=session_id)).data)
+    session = ListeningSession.objects.for_api().get(pk=session_id)
+    state = camelized(SessionSerializer(session).data)
+    if session.host_id == user_id:
+        state["sync"] = services.sync_status(session, [p.user_id for p in session.present])
+    return state
 
 
 class Throttle:
@@ -113,7 +126,7 @@ class SessionConsumer(JsonConsumer):
         await self.join(broadcast.group_name(session_id))
         await socket_db(presence.socket_alive)(session_id, self.user.pk, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "session:state", "data": await _state(session_id)})
+        await self.send_json({"type": "session:state", "data": await _state(session_id, self.user.pk)})
         self.heartbeat = asyncio.create_task(self._beat())
 
     async def _beat(self) -> None:
@@ -141,10 +154,32 @@ class SessionConsumer(JsonConsumer):
         if kind == "time:ping":
             pong = {"clientTime": checked["client_time"], "serverTime": round(time.time(), 3)}
             return await self.send_json({"type": "time:pong", "data": pong})
-        if kind == "chat:message":
-            await socket_db(services.chat_send)(session_id=self.session_id, user=self.user, text=checked["text"])
-            return
+        handler = PARTY.get(kind)
+        if handler is not None:
+            return await handler(self, checked)
         await socket_db(services.command_apply)(session_id=self.session_id, user=self.user, kind=kind, data=checked)
+
+    async def _chat(self, checked: dict[str, Any]) -> None:
+        await socket_db(services.chat_send)(session_id=self.session_id, user=self.user, text=checked["text"])
+
+    async def _ready(self, checked: dict[str, Any]) -> None:
+        await socket_db(services.playback_ready)(session_id=self.session_id, user=self.user, song_id=checked["song_id"])
+
+    async def _sync_report(self, checked: dict[str, Any]) -> None:
+        resync = await socket_db(services.sync_report)(session_id=self.session_id, user=self.user, **checked)
+        if resync is not None:  # this socket alone is out of step
+            await self.send_json({"type": "playback:update", "data": resync})
+
+    async def _vote_skip(self, checked: dict[str, Any]) -> None:
+        await socket_db(services.vote_skip)(session_id=self.session_id, user=self.user, **checked)
+
+    async def _reaction(self, checked: dict[str, Any]) -> None:
+        await socket_db(services.reaction_add)(session_id=self.session_id, user=self.user, emoji=checked["emoji"])
+
+    async def _remove(self, checked: dict[str, Any]) -> None:
+        await socket_db(services.participant_remove)(
+            session_id=self.session_id, user=self.user, user_id=checked["user_id"]
+        )
 
     # --- what the session's group hears (broadcast.send_on_commit) ---------------------------
 
@@ -161,7 +196,17 @@ class SessionConsumer(JsonConsumer):
 
     async def participant_removed(self, event: dict[str, Any]) -> None:
         if event["user_id"] == self.user.pk:
-            await self.close(code=1000)
+            await self.close(code=event.get("close_code", 1000))  # 1000 left (REST), 4403 removed
+
+    async def vote_update(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "vote:update", "data": event["data"]})
+
+    async def reaction_added(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "reaction:added", "data": event["data"]})
+
+    async def sync_status(self, event: dict[str, Any]) -> None:
+        if event["host_id"] == self.user.pk:  # the host's alone
+            await self.send_json({"type": "sync:status", "data": event["data"]})
 
     async def host_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "host:changed", "data": {"host": event["host"]}})
@@ -186,3 +231,14 @@ async def _leave_after_grace(session_id: str) -> None:
     with contextlib.suppress(Exception):
         for user_id in await socket_db(presence.sweep)(session_id):
             await socket_db(services.participant_gone)(session_id=session_id, user_id=user_id)
+
+
+# Frames with a handler of their own (the rest are playback and queue commands).
+PARTY = {
+    "chat:message": SessionConsumer._chat,
+    "playback:ready": SessionConsumer._ready,
+    "sync:report": SessionConsumer._sync_report,
+    "vote:skip": SessionConsumer._vote_skip,
+    "reaction:add": SessionConsumer._reaction,
+    "participant:remove": SessionConsumer._remove,
+}

@@ -25,6 +25,7 @@ CODE_LENGTH = 6
 MAX_PARTICIPANTS = 50
 MAX_HOSTED_ACTIVE = 3
 MAX_QUEUE = 500
+EMOJI_MAX_LENGTH = 16
 
 
 class ListeningSession(BaseModel):
@@ -53,6 +54,14 @@ class ListeningSession(BaseModel):
     shuffle = models.BooleanField(default=False)
     loop = models.CharField(max_length=3, choices=Loop.choices, default=Loop.OFF)
     guests_can_control = models.BooleanField(default=False)
+    # The democratic queue: guests' additions interleaved round-robin; at most queue_limit songs
+    # queued per user (none: no limit); the current song skipped once more than skip_share of
+    # those present voted for it.
+    fair_queue = models.BooleanField(default=False)
+    queue_limit = models.PositiveSmallIntegerField(null=True, blank=True)
+    skip_share = models.FloatField(default=0.5)
+    # Counts the songs the session has started: votes and readiness are about one of them.
+    track = models.PositiveIntegerField(default=0)
     revision = models.PositiveBigIntegerField(default=0)
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -65,6 +74,9 @@ class ListeningSession(BaseModel):
             # A code names one active session; ended ones give theirs back.
             models.UniqueConstraint(fields=["code"], condition=Q(is_active=True), name="sessions_active_code_unique"),
             models.CheckConstraint(condition=Q(position__gte=0), name="sessions_position_positive"),
+            models.CheckConstraint(
+                condition=Q(skip_share__gte=0) & Q(skip_share__lt=1), name="sessions_skip_share_range"
+            ),
         ]
         indexes = [
             models.Index(fields=["code", "-created_at"], name="sessions_code_idx"),
@@ -75,8 +87,14 @@ class ListeningSession(BaseModel):
     def __str__(self) -> str:
         return f"{self.code} ({self.name or 'unnamed'})"
 
+    def start_at(self, moment: datetime) -> datetime | None:
+        """When playing is scheduled to start, if that is still ahead of `moment` (start
+        together: position_set_at lies in the future until then)."""
+        return self.position_set_at if self.is_playing and self.position_set_at > moment else None
+
     def position_at(self, moment: datetime) -> float:
-        """Where the song is at `moment`: it moves on from position_set_at while playing."""
+        """Where the song is at `moment`: it moves on from position_set_at while playing (and
+        stays put until a scheduled start)."""
         if not self.is_playing:
             return self.position
         elapsed = max(0.0, (moment - self.position_set_at).total_seconds())
@@ -86,12 +104,17 @@ class ListeningSession(BaseModel):
 
 
 class SessionParticipant(BaseModel):
-    """Someone in a session: joined_at, and left_at once they left (rejoining clears it)."""
+    """Someone in a session: joined_at, and left_at once they left (rejoining clears it).
+    removed_at: the host removed them; only an invite made after that lets them back in.
+    wants_recap: they asked for the session's recap playlist (the host always gets one)."""
 
     session = models.ForeignKey(ListeningSession, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     joined_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    wants_recap = models.BooleanField(default=False)
+    recap = models.ForeignKey("playlists.Playlist", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = ParticipantQuerySet.as_manager()
 
@@ -134,6 +157,30 @@ class PlayedItem(BaseModel):
 
     class Meta:
         indexes = [models.Index(fields=["session", "-played_at", "-id"], name="sessions_played_idx")]
+
+
+class SkipVote(BaseModel):
+    """A participant's vote to skip the session's song number `track` (once per user and song)."""
+
+    session = models.ForeignKey(ListeningSession, on_delete=models.CASCADE, related_name="skip_votes", db_index=False)
+    track = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "track", "user"], name="sessions_skip_vote_once")]
+
+
+class Reaction(BaseModel):
+    """An emoji a participant sent, pinned to the song and the second it was playing at."""
+
+    session = models.ForeignKey(ListeningSession, on_delete=models.CASCADE, related_name="reactions", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    song = models.ForeignKey("library.Song", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    position = models.FloatField(default=0.0)
+    emoji = models.CharField(max_length=EMOJI_MAX_LENGTH)
+
+    class Meta:
+        indexes = [models.Index(fields=["session", "-created_at", "-id"], name="sessions_reaction_idx")]
 
 
 class ChatMessage(BaseModel):

@@ -9,9 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
-from library.serializers import object_id_field
+from library.serializers import SongSerializer, object_id_field
 from listening_sessions.broadcast import queue_of, unix
-from listening_sessions.models import ChatMessage, ListeningSession
+from listening_sessions.models import MAX_QUEUE, ChatMessage, ListeningSession
 from musicapp.platform import fields
 
 
@@ -43,6 +43,11 @@ class SessionSerializer(serializers.Serializer):
     shuffle = serializers.BooleanField()
     loop = serializers.CharField()
     guests_can_control = serializers.BooleanField()
+    fair_queue = serializers.BooleanField()
+    queue_limit = serializers.IntegerField(allow_null=True)
+    skip_share = serializers.FloatField()
+    track = serializers.IntegerField()
+    start_at = serializers.SerializerMethodField()
     revision = serializers.IntegerField()
     server_time = serializers.SerializerMethodField()
     expires_at = serializers.DateTimeField()
@@ -55,6 +60,11 @@ class SessionSerializer(serializers.Serializer):
     @extend_schema_field(serializers.FloatField())
     def get_current_time(self, session: ListeningSession) -> float:
         return round(session.position_at(self._now()), 3)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_start_at(self, session: ListeningSession) -> float | None:
+        start = session.start_at(self._now())
+        return unix(start) if start else None
 
     @extend_schema_field(serializers.FloatField())
     def get_server_time(self, session: ListeningSession) -> float:
@@ -96,6 +106,42 @@ class CreateInput(serializers.Serializer):
 class PatchInput(serializers.Serializer):
     name = fields.NameField(max_length=100, required=False)
     guests_can_control = fields.BooleanField(required=False)
+    fair_queue = fields.BooleanField(required=False)
+    queue_limit = fields.IntegerField(min_value=1, max_value=MAX_QUEUE, required=False, allow_null=True)
+    skip_share = fields.FloatField(min_value=0, max_value=0.99, required=False)
+
+
+class InviteInput(serializers.Serializer):
+    hours = fields.FloatField(min_value=0.01, max_value=7 * 24, required=False)
+
+
+class InviteJoinInput(serializers.Serializer):
+    invite = serializers.CharField(max_length=1000)
+
+
+class InviteSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    url = serializers.CharField(help_text="The link to share; also the QR code's payload.")
+    qr = serializers.CharField(help_text="What to encode in a QR code (the link).")
+    code = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class PlayedSerializer(serializers.Serializer):
+    """A song the session played, who added it, and when."""
+
+    song = SongSerializer()
+    added_by = PublicUserSerializer(allow_null=True)
+    played_at = serializers.DateTimeField()
+
+
+class ReactionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    user = PublicUserSerializer(allow_null=True)
+    emoji = serializers.CharField()
+    song_id = serializers.CharField(allow_null=True)
+    position = serializers.FloatField()
+    created_at = serializers.DateTimeField()
 
 
 # WebSocket commands (WS.md, client -> server): one input shape per frame type.
@@ -148,3 +194,25 @@ class ChatInput(serializers.Serializer):
 
 class PingInput(serializers.Serializer):
     client_time = fields.FloatField()
+
+
+class ReadyInput(serializers.Serializer):
+    song_id = object_id_field()
+
+
+class SyncReportInput(serializers.Serializer):
+    position = _position()
+    offset = fields.FloatField(min_value=-86400, max_value=86400)
+    rtt = fields.FloatField(min_value=0, max_value=60)
+
+
+class VoteSkipInput(serializers.Serializer):
+    song_id = object_id_field(required=False)
+
+
+class ReactionInput(serializers.Serializer):
+    emoji = fields.RawTextField(max_length=64, trim_whitespace=False)  # checked by the service
+
+
+class RemoveInput(serializers.Serializer):
+    user_id = object_id_field()

@@ -373,6 +373,21 @@ SESSION_HEARTBEAT_S = env.float("SESSION_HEARTBEAT_S", default=15)
 SESSION_PRESENCE_TTL_S = env.float("SESSION_PRESENCE_TTL_S", default=45)
 SESSION_LEAVE_GRACE_S = env.float("SESSION_LEAVE_GRACE_S", default=8)
 SESSION_FRAMES_PER_S = env.float("SESSION_FRAMES_PER_S", default=20)
+# Start together (docs/WEBSOCKETS.md): a song starts this far ahead of the command, from the
+# slowest participant's round trip (SESSION_ASSUMED_RTT_S until one is reported) plus
+# SESSION_START_SLACK_S, within [MIN, MAX]; a new song waits for the clients that say
+# `playback:ready` up to SESSION_READY_CAP_S.
+SESSION_START_MIN_S = env.float("SESSION_START_MIN_S", default=0.15)
+SESSION_START_MAX_S = env.float("SESSION_START_MAX_S", default=1.5)
+SESSION_START_SLACK_S = env.float("SESSION_START_SLACK_S", default=0.05)
+SESSION_ASSUMED_RTT_S = env.float("SESSION_ASSUMED_RTT_S", default=0.1)
+SESSION_READY_CAP_S = env.float("SESSION_READY_CAP_S", default=3.0)
+# Sync telemetry: a client whose reported position is off by more than this gets a resync of its
+# own, at most one per SESSION_RESYNC_EVERY_S.
+SESSION_RESYNC_DRIFT_S = env.float("SESSION_RESYNC_DRIFT_S", default=0.25)
+SESSION_RESYNC_EVERY_S = env.float("SESSION_RESYNC_EVERY_S", default=5.0)
+SESSION_REACTIONS_PER_S = env.float("SESSION_REACTIONS_PER_S", default=2.0)
+SESSION_INVITE_HOURS = env.float("SESSION_INVITE_HOURS", default=24)
 
 # --- Operations -------------------------------------------------------------------------
 METRICS_TOKEN = env("METRICS_TOKEN", default="")

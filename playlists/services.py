@@ -127,6 +127,27 @@ def playlist_create(
     return playlist
 
 
+def playlist_create_with_songs(
+    *, owner: User, name: str, desc: str = "", entries: list[tuple[str, str | None]]
+) -> Playlist:
+    """A private playlist made whole, e.g. a listening session's recap: `entries` are (song id,
+    who added it) in order; a song listed twice is kept at its first place (a playlist holds a
+    song once), songs gone from the catalog are left out."""
+    existing = set(Song.objects.filter(pk__in=[song_id for song_id, _ in entries]).values_list("pk", flat=True))
+    kept: dict[str, str | None] = {}
+    for song_id, added_by_id in entries:
+        if song_id in existing and song_id not in kept and len(kept) < MAX_SONGS:
+            kept[song_id] = added_by_id
+    with transaction.atomic():
+        playlist = Playlist.objects.create(owner=owner, name=name[:100], desc=desc[:300], song_count=len(kept))
+        PlaylistSong.objects.bulk_create(
+            PlaylistSong(playlist=playlist, song_id=song_id, position=position, added_by_id=added_by_id)
+            for position, (song_id, added_by_id) in enumerate(kept.items())
+        )
+        _changed(playlist)
+    return playlist
+
+
 def playlist_update(*, playlist_id: str, user: User, **fields: Any) -> Playlist:
     """Owner only. Turning `collaborative` off keeps the collaborators, read-only."""
     with transaction.atomic():

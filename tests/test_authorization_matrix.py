@@ -101,6 +101,12 @@ REST = [
     # A session's chat is its members' alone: to anyone else the session has no messages to show.
     ("get", "/api/session/{code}/messages", None, row(404, 404, 200, 200, 404, 401, 404)),
     ("post", "/api/session/{code}/end", None, row(403, 403, 200, 403, 403, 401, 403)),
+    ("post", "/api/session/{code}/invite", None, row(403, 403, 201, 403, 403, 401, 403)),
+    ("delete", "/api/session/{code}/participants/{participant}", None, row(403, 403, 200, 403, 403, 401, 403)),
+    # A session's recap, history and reactions, like its chat: its members' alone.
+    ("post", "/api/session/{code}/recap", None, row(404, 404, 200, 200, 404, 401, 404)),
+    ("get", "/api/session/{code}/history", None, row(404, 404, 200, 200, 404, 401, 404)),
+    ("get", "/api/session/{code}/reactions", None, row(404, 404, 200, 200, 404, 401, 404)),
 ]
 
 
@@ -112,6 +118,7 @@ def fill(value, w: World):
         "other_song": w.other_song.pk,
         "code": w.session.code,
         "collaborator": w.users["collaborator"].pk,  # type: ignore[union-attr]
+        "participant": w.users["participant"].pk,  # type: ignore[union-attr]
     }
     if isinstance(value, str):
         return value.format(**names)

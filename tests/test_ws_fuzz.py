@@ -42,6 +42,11 @@ SESSION_TYPES = [
     "queue:reorder",
     "chat:message",
     "time:ping",
+    "playback:ready",
+    "sync:report",
+    "vote:skip",
+    "reaction:add",
+    "participant:remove",
     "settings:update",
 ]
 NASTY_STRINGS = ["", " ", "\x00", "\u202e", "💥" * 300, "a" * 5000, "null", "NaN", "-1", "1e309", "<script>", "'; --"]

@@ -2,9 +2,13 @@
 
 from listening_sessions.services.chat import chat_delete, chat_send
 from listening_sessions.services.lifecycle import (
+    invite_create,
+    invite_join,
     member_session,
     participant_gone,
+    participant_remove,
     readable,
+    recap_request,
     send_state,
     session_create,
     session_end,
@@ -14,15 +18,22 @@ from listening_sessions.services.lifecycle import (
     session_update,
     sessions_expire,
 )
-from listening_sessions.services.playback import command_apply
+from listening_sessions.services.party import reaction_add, sync_report, sync_status
+from listening_sessions.services.playback import command_apply, playback_ready, vote_skip
 
 __all__ = [
     "chat_delete",
     "chat_send",
     "command_apply",
+    "invite_create",
+    "invite_join",
     "member_session",
     "participant_gone",
+    "participant_remove",
+    "playback_ready",
+    "reaction_add",
     "readable",
+    "recap_request",
     "send_state",
     "session_create",
     "session_end",
@@ -31,4 +42,7 @@ __all__ = [
     "session_leave",
     "session_update",
     "sessions_expire",
+    "sync_report",
+    "sync_status",
+    "vote_skip",
 ]

@@ -4,24 +4,27 @@ the host, by staff or by expiry. Every change holds the session's row lock."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from listening_sessions import broadcast
+from listening_sessions import broadcast, sync
 from listening_sessions.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
     MAX_HOSTED_ACTIVE,
     MAX_PARTICIPANTS,
     ListeningSession,
+    PlayedItem,
     SessionParticipant,
 )
 from musicapp.platform import switches
-from musicapp.platform.errors import Conflict, NotAllowed, NotFound
+from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 ENDED = "This session has ended."
 
@@ -81,8 +84,13 @@ def session_join(*, code: str, user: User) -> tuple[ListeningSession, bool]:
         return session, _join(session, user)
 
 
+REMOVED = "The host removed you from this session; ask them for a new invite."
+
+
 def _join(session: ListeningSession, user: User) -> bool:
     participant = SessionParticipant.objects.filter(session=session, user=user).first()
+    if participant is not None and participant.removed_at is not None:
+        raise NotAllowed(REMOVED)
     if participant is not None and participant.left_at is None:
         return False
     switches.check_writable()  # in maintenance, those present stay; nobody new comes in
@@ -146,6 +154,77 @@ def _leave(session: ListeningSession, user: User) -> bool:
     return True
 
 
+def participant_remove(*, session_id: str, user: User, user_id: str) -> None:
+    """The host removes someone: their sockets close (4403) and they cannot come back, by the
+    code or by an invite made before, until the host sends them a new invite."""
+    with transaction.atomic():
+        session = locked(session_id)
+        if not session.is_active:
+            raise NotFound(ENDED)
+        if session.host_id != user.pk:
+            raise NotAllowed("Only the host can remove someone.")
+        if user_id == user.pk:
+            raise Conflict("The host cannot remove themselves; end the session or leave it.")
+        participant = SessionParticipant.objects.filter(session=session, user_id=user_id).select_related("user").first()
+        if participant is None:
+            raise NotFound("That person is not in this session.")
+        _leave(session, participant.user)
+        participant.refresh_from_db()
+        participant.removed_at = timezone.now()
+        participant.save(update_fields=["removed_at", "updated_at"])
+        broadcast.send_on_commit(session.pk, "participant.removed", user_id=user_id, close_code=4403)
+
+
+# --- invites: signed, expiring links -------------------------------------------------------------
+
+INVITE_SALT = "listening_sessions.invite"
+MAX_INVITE_HOURS = 7 * 24
+
+
+def invite_create(*, code: str, user: User, hours: float | None = None) -> dict[str, Any]:
+    """A signed invite to the session, good for `hours` (SESSION_INVITE_HOURS by default): a
+    link to share or show as a QR code. Made by the host."""
+    hours = settings.SESSION_INVITE_HOURS if hours is None else hours
+    if not 0 < hours <= MAX_INVITE_HOURS:
+        raise InvalidInput(f"An invite lasts up to {MAX_INVITE_HOURS} hours.", errors={"hours": ["Out of range."]})
+    session = ListeningSession.objects.active().filter(code=code.upper()).first()
+    if session is None:
+        raise NotFound("No such session, or it has ended.")
+    if session.host_id != user.pk:
+        raise NotAllowed("Only the host can make invites.")
+    now = timezone.now()
+    expires = now + timedelta(hours=hours)
+    token = signing.dumps({"s": session.pk, "iat": now.timestamp(), "exp": expires.timestamp()}, salt=INVITE_SALT)
+    url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/?invite={token}"
+    return {"token": token, "url": url, "qr": url, "code": session.code, "expires_at": expires}
+
+
+def invite_join(*, token: str, user: User) -> ListeningSession:
+    """Join by an invite; refused when it is forged, expired, or older than the user's removal."""
+    try:
+        claims = signing.loads(token, salt=INVITE_SALT)
+        session_id, issued, expires = str(claims["s"]), float(claims["iat"]), float(claims["exp"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise NotFound("This invite is not valid.") from exc
+    if expires < timezone.now().timestamp():
+        raise NotFound("This invite has expired; ask the host for a new one.")
+    with transaction.atomic():
+        session = ListeningSession.objects.select_for_update().filter(pk=session_id).first()
+        if session is None or not session.is_active:
+            raise NotFound(ENDED)
+        participant = SessionParticipant.objects.filter(session=session, user=user).first()
+        if participant is not None and participant.removed_at is not None:
+            if participant.removed_at >= datetime.fromtimestamp(issued, tz=UTC):
+                raise NotAllowed(REMOVED)
+            participant.removed_at = None  # a newer invite from the host: welcome back
+            participant.save(update_fields=["removed_at", "updated_at"])
+        _join(session, user)
+    return session
+
+
+# --- the end, and the recap ------------------------------------------------------------------------
+
+
 def session_end(*, code: str, user: User) -> None:
     """The host ends the session: every socket is told and closed with 4410."""
     with transaction.atomic():
@@ -177,10 +256,59 @@ def sessions_expire() -> int:
 def _end(session: ListeningSession, reason: str) -> None:
     now = timezone.now()
     session.position = session.position_at(now)
+    if session.current_song_id and session.position > 0:
+        # What was playing counts as played: it ends the session's history (and its recap).
+        PlayedItem.objects.create(
+            session=session, song_id=session.current_song_id, added_by_id=session.current_added_by_id, played_at=now
+        )
     session.is_active, session.is_playing, session.ended_at, session.end_reason = False, False, now, reason
     session.save(update_fields=["is_active", "is_playing", "position", "ended_at", "end_reason", "updated_at"])
     SessionParticipant.objects.present().filter(session=session).update(left_at=now, updated_at=now)
+    for participant in SessionParticipant.objects.filter(session=session).select_related("user"):
+        if participant.user_id == session.host_id or participant.wants_recap:
+            _recap(session, participant)
     broadcast.send_on_commit(session.pk, "session.ended", reason=reason)
+    session_id, code = session.pk, session.code
+    transaction.on_commit(lambda: sync.forget(session_id, code))
+
+
+def _recap(session: ListeningSession, participant: SessionParticipant) -> None:
+    """The songs the session played, in order, crediting who added each, as a private playlist
+    of the participant's (none if nothing played, or if they have it already)."""
+    from playlists.services import playlist_create_with_songs
+
+    if participant.recap_id is not None:
+        return
+    played = PlayedItem.objects.filter(session=session).order_by("played_at", "id")
+    entries = [(item.song_id, item.added_by_id) for item in played]
+    if not entries:
+        return
+    day = (session.ended_at or timezone.now()).date().isoformat()
+    participant.recap = playlist_create_with_songs(
+        owner=participant.user,
+        name=f"{session.name or 'Listening party'} recap",
+        desc=f"Played in listening session {session.code} on {day}, with who added each song.",
+        entries=entries,
+    )
+    participant.save(update_fields=["recap", "updated_at"])
+
+
+def recap_request(*, code: str, user: User) -> SessionParticipant:
+    """A participant wants the recap: made when the session ends, or now if it has ended."""
+    with transaction.atomic():
+        session = ListeningSession.objects.select_for_update().with_code(code).first()
+        participant = (
+            SessionParticipant.objects.filter(session=session, user=user).select_related("user").first()
+            if session is not None
+            else None
+        )
+        if session is None or participant is None:
+            raise NotFound("No such session, or you are not in it.")
+        participant.wants_recap = True
+        participant.save(update_fields=["wants_recap", "updated_at"])
+        if not session.is_active:
+            _recap(session, participant)
+    return participant
 
 
 def session_update(*, code: str, user: User, **fields: object) -> ListeningSession:

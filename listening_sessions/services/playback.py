@@ -4,19 +4,29 @@ new state for every socket after commit (playback:update). Callers pass validate
 
 from __future__ import annotations
 
+import math
 import random
+from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from library.models import Song
-from listening_sessions import broadcast
-from listening_sessions.models import MAX_QUEUE, ListeningSession, PlayedItem, QueueItem, SessionParticipant
+from listening_sessions import broadcast, sync
+from listening_sessions.models import (
+    MAX_QUEUE,
+    ListeningSession,
+    PlayedItem,
+    QueueItem,
+    SessionParticipant,
+    SkipVote,
+)
 from listening_sessions.services.lifecycle import locked, touch
 from musicapp.platform import switches
 from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -64,12 +74,43 @@ def _clamp(session: ListeningSession, seconds: float) -> float:
 def _set_song(session: ListeningSession, song: Song | None, added_by_id: str | None, now: datetime) -> None:
     session.current_song, session.current_added_by_id = song, added_by_id
     session.position, session.position_set_at = 0.0, now
+    session.track += 1  # a new song: votes and readiness start over
     if song is None:
         session.is_playing = False
 
 
+def _present_ids(session: ListeningSession) -> list[str]:
+    return list(SessionParticipant.objects.present().filter(session=session).values_list("user_id", flat=True))
+
+
+def _schedule_start(session: ListeningSession, now: datetime, *, new_song: bool) -> None:
+    """Start together: playing starts a margin ahead (every player hears of it first), and a new
+    song waits up to SESSION_READY_CAP_S for the players that say `playback:ready`."""
+    present = _present_ids(session)
+    delay = sync.start_margin(session.pk, present)
+    if new_song and sync.any_ready_capable(session.pk, present):
+        delay = max(delay, settings.SESSION_READY_CAP_S)
+    session.position_set_at = now + timedelta(seconds=delay)
+
+
 def _queue(session: ListeningSession) -> list[QueueItem]:
     return list(QueueItem.objects.filter(session=session).order_by("position"))
+
+
+def _fair_place(session: ListeningSession, user_id: str) -> int:
+    """Round-robin: the user's n-th queued song goes after every song that is someone's n-th or
+    earlier, so each person's first song plays before anyone's second."""
+    seen: Counter[str | None] = Counter()
+    place = 0
+    rounds = []
+    for item in _queue(session):
+        rounds.append(seen[item.added_by_id])
+        seen[item.added_by_id] += 1
+    mine = seen[user_id]
+    for index, round_ in enumerate(rounds):
+        if round_ <= mine:
+            place = index + 1
+    return place
 
 
 def _queue_insert(session: ListeningSession, song_id: str, added_by_id: str | None, at: int | None = None) -> None:
@@ -164,7 +205,13 @@ def _prev(session: ListeningSession, user: User, data: dict[str, Any], now: date
 
 
 def _queue_add(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
-    _queue_insert(session, _song(data["song_id"]).pk, user.pk)
+    song = _song(data["song_id"])
+    limit = session.queue_limit
+    mine = QueueItem.objects.filter(session=session, added_by=user)
+    if limit is not None and session.host_id != user.pk and mine.count() >= limit:
+        raise Conflict(f"You have {limit} songs in the queue already: wait for one to play.")
+    at = _fair_place(session, user.pk) if session.fair_queue else None
+    _queue_insert(session, song.pk, user.pk, at=at)
 
 
 def _queue_remove(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
@@ -225,15 +272,86 @@ def command_apply(*, session_id: str, user: User, kind: str, data: dict[str, Any
     if apply is None:
         raise InvalidInput(f"Unknown command {kind!r}.")
     with transaction.atomic():
-        session = locked(session_id)
-        if not session.is_active:
-            raise NotFound("This session has ended.")
-        if not _is_present(session, user):
-            raise NotAllowed("Join the session first.")
+        session = _locked_present(session_id, user)
         now = timezone.now()
+        track, was_playing = session.track, session.is_playing
         apply(session, user, data, now)
+        _changed(session, user, now, track=track, was_playing=was_playing)
+
+
+def _locked_present(session_id: str, user: User) -> ListeningSession:
+    session = locked(session_id)
+    if not session.is_active:
+        raise NotFound("This session has ended.")
+    if not _is_present(session, user):
+        raise NotAllowed("Join the session first.")
+    return session
+
+
+def _changed(session: ListeningSession, user: User | None, now: datetime, *, track: int, was_playing: bool) -> None:
+    """After a command changed the session (under its lock): schedule a start, count the
+    revision, save, and tell every socket after commit."""
+    new_song = session.track != track
+    if session.is_playing and (new_song or not was_playing):
+        _schedule_start(session, now, new_song=new_song)
+    session.revision += 1
+    touch(session)
+    session.save()
+    update = broadcast.playback(session, by=user, now=now)
+    broadcast.send_on_commit(session.pk, "playback.update", data=update)
+
+
+def playback_ready(*, session_id: str, user: User, song_id: str) -> None:
+    """A player has the song buffered. Once every player that says ready (and is present) is
+    ready for the current song, a start still waiting for them moves up to the margin."""
+    session = ListeningSession.objects.filter(pk=session_id, is_active=True).first()
+    if session is None:
+        raise NotFound("This session has ended.")
+    if not _is_present(session, user):
+        raise NotAllowed("Join the session first.")
+    if session.current_song_id != song_id:
+        return  # ready for a song no longer current: nothing waits for it
+    sync.mark_ready(session_id, session.track, user.pk)
+    if sync.waiting_for(session_id, session.track, _present_ids(session)):
+        return
+    with transaction.atomic():
+        session = locked(session_id)
+        now = timezone.now()
+        start = session.start_at(now)
+        if start is None or session.current_song_id != song_id:
+            return
+        sooner = now + timedelta(seconds=sync.start_margin(session_id, _present_ids(session)))
+        if sooner >= start:
+            return
+        session.position_set_at = sooner
         session.revision += 1
-        touch(session)
-        session.save()
-        update = broadcast.playback(session, by=user, now=now)
-        broadcast.send_on_commit(session.pk, "playback.update", data=update)
+        session.save(update_fields=["position_set_at", "revision", "updated_at"])
+        broadcast.send_on_commit(session.pk, "playback.update", data=broadcast.playback(session, now=now))
+
+
+def votes_needed(session: ListeningSession, present: int) -> int:
+    """More than skip_share of those present (a majority by default)."""
+    return math.floor(present * session.skip_share) + 1
+
+
+def vote_skip(*, session_id: str, user: User, song_id: str | None = None) -> None:
+    """A participant votes to skip the current song (once per user and song, however many tabs
+    or processes send it); once enough have, it is skipped, whoever controls playback."""
+    switches.check_writable()
+    with transaction.atomic():
+        session = _locked_present(session_id, user)
+        if session.current_song_id is None:
+            raise Conflict("Nothing is playing.")
+        if song_id is not None and song_id != session.current_song_id:
+            raise Conflict("That song is not the one playing any more.")
+        SkipVote.objects.get_or_create(session=session, track=session.track, user=user)
+        votes = SkipVote.objects.filter(session=session, track=session.track).count()
+        needed = votes_needed(session, len(_present_ids(session)))
+        song, skipped = session.current_song_id, votes >= needed
+        tally = {"songId": song, "votes": votes, "needed": needed, "skipped": skipped}
+        broadcast.send_on_commit(session.pk, "vote.update", data=tally)
+        if skipped:
+            now = timezone.now()
+            track, was_playing = session.track, session.is_playing
+            _advance(session, now)
+            _changed(session, user, now, track=track, was_playing=was_playing)

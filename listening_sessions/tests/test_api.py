@@ -33,6 +33,12 @@ SESSION_KEYS = {
     "guestsCanControl",
     "revision",
     "serverTime",
+    # the party's (docs/WEBSOCKETS.md)
+    "fairQueue",
+    "queueLimit",
+    "skipShare",
+    "track",
+    "startAt",
     "endedAt",
 }
 
