@@ -14,6 +14,11 @@ clock all of them share on this machine:
 The spread of a song is the latest minus the earliest instant over the players; the table gives
 the median and the worst over the songs. The players run in this process, on the same two
 cores as the servers. Prints a Markdown row and JSON (for docs/PERFORMANCE.md).
+
+Loopback has next to no network: --delay-ms 5-80 gives each player a fixed one-way delay drawn
+from that range (as phones on Wi-Fi and mobile networks), both ways: its pings see the round
+trip, it reports it (sync:report, so the server's margin covers it), and its frames arrive that
+much later. A player whose update arrives after startAt could not start on time: counted as late.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -46,8 +52,11 @@ from musicapp.dev.devservices import free_port  # noqa: E402
 
 
 class Player:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, delay: float) -> None:
         self.url = url
+        self.delay = delay  # simulated one-way network delay, seconds
+        self.rtt = 0.0
+        self.late = 0
         self.offset = 0.0  # server clock minus this player's
         self.arrived: dict[int, float] = {}  # track -> when its update arrived
         self.start_at: dict[int, float] = {}  # track -> startAt in this player's clock
@@ -56,12 +65,16 @@ class Player:
         samples = []
         for _ in range(8):
             sent = time.time()
+            await asyncio.sleep(self.delay)  # on its way to the server
             await socket.send(json.dumps({"type": "time:ping", "data": {"clientTime": sent}}))
             while (frame := json.loads(await socket.recv()))["type"] != "time:pong":
                 pass
+            await asyncio.sleep(self.delay)  # and back
             received = time.time()
             samples.append((received - sent, frame["data"]["serverTime"] - (sent + received) / 2))
-        self.offset = min(samples)[1]
+        self.rtt, self.offset = min(samples)
+        report = {"position": 0, "offset": self.offset, "rtt": self.rtt}
+        await socket.send(json.dumps({"type": "sync:report", "data": report}))
 
     async def run(self, ready: asyncio.Event, stop: asyncio.Event, host_commands: asyncio.Queue | None) -> None:
         async with connect(self.url, open_timeout=60, max_queue=None, ping_interval=None) as socket:
@@ -72,12 +85,15 @@ class Player:
 
             async def read() -> None:
                 async for raw in socket:
-                    arrived = time.time()
                     frame = json.loads(raw)
                     if frame["type"] == "playback:update" and frame["data"]["startAt"]:
                         track = frame["data"]["track"]
+                        arrived = time.time() + self.delay  # when the network would hand it over
+                        start = frame["data"]["startAt"] - self.offset
                         self.arrived.setdefault(track, arrived)
-                        self.start_at.setdefault(track, frame["data"]["startAt"] - self.offset)
+                        if track not in self.start_at:
+                            self.late += arrived > start
+                            self.start_at[track] = max(start, arrived)  # a late player starts when it can
 
             reader = asyncio.create_task(read())
             while not stop.is_set():
@@ -92,8 +108,8 @@ class Player:
             reader.cancel()
 
 
-async def party(urls: list[str], song_ids: list[str], clients: int, songs: int) -> list[Player]:
-    players = [Player(urls[n]) for n in range(clients)]
+async def party(urls: list[str], song_ids: list[str], songs: int, delays: list[float]) -> list[Player]:
+    players = [Player(url, delay) for url, delay in zip(urls, delays, strict=True)]
     readies = [asyncio.Event() for _ in players]
     stop = asyncio.Event()
     commands: asyncio.Queue = asyncio.Queue()
@@ -123,7 +139,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--songs", type=int, default=20)
+    parser.add_argument("--delay-ms", default="0-0", help="one-way network delay per player, min-max")
     args = parser.parse_args()
+    low, high = (float(x) / 1000 for x in args.delay_ms.split("-"))
+    rng = random.Random(16)
+    delays = [rng.uniform(low, high) for _ in range(args.clients)]
     run_id = str(int(time.time()))
     people = User.objects.bulk_create(
         [
@@ -140,7 +160,7 @@ def main() -> None:
             f"ws://127.0.0.1:{ports[n % 2]}/ws/session/{session.code}/?token={AccessToken.for_user(user)}"
             for n, user in enumerate(people)
         ]
-        players = asyncio.run(party(urls, song_ids, args.clients, args.songs))
+        players = asyncio.run(party(urls, song_ids, args.songs, delays))
     finally:
         for server in servers:
             server.terminate()
@@ -151,15 +171,18 @@ def main() -> None:
     result = {
         "clients": args.clients,
         "processes": 2,
+        "one_way_delay_ms": args.delay_ms,
+        "late_starts": sum(p.late for p in players),
         "songs": len(together),
         "naive_spread_ms": {"median": round(statistics.median(naive), 2), "max": round(max(naive), 2)},
         "start_together_spread_ms": {"median": round(statistics.median(together), 2), "max": round(max(together), 2)},
         "offsets_ms": [round(p.offset * 1000, 2) for p in players],
     }
     print(
-        f"| {args.clients} players on 2 processes, {len(together)} songs "
+        f"| {args.clients} players on 2 processes, {len(together)} songs, one-way delay {args.delay_ms} ms "
         f"| {result['naive_spread_ms']['median']} / {result['naive_spread_ms']['max']} ms "
-        f"| {result['start_together_spread_ms']['median']} / {result['start_together_spread_ms']['max']} ms |"
+        f"| {result['start_together_spread_ms']['median']} / {result['start_together_spread_ms']['max']} ms "
+        f"| {result['late_starts']} |"
     )
     print(json.dumps(result, indent=2))
 

@@ -4,12 +4,12 @@ go through the services, so every socket hears of it."""
 from django.contrib import admin, messages
 
 from listening_sessions import services
-from listening_sessions.models import ChatMessage, ListeningSession, SessionParticipant
+from listening_sessions.models import ChatMessage, ListeningSession, PlayedItem, Reaction, SessionParticipant
 
 
 class ParticipantInline(admin.TabularInline):
     model = SessionParticipant
-    fields = ("user", "joined_at", "left_at")
+    fields = ("user", "joined_at", "left_at", "removed_at", "wants_recap", "recap")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -31,6 +31,38 @@ class ChatInline(admin.TabularInline):
         return False
 
 
+class PlayedInline(admin.TabularInline):
+    """The session's history: what it played, and who added each song."""
+
+    model = PlayedItem
+    fields = ("played_at", "song", "added_by")
+    readonly_fields = fields
+    ordering = ("played_at",)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("song", "added_by")
+
+
+class ReactionInline(admin.TabularInline):
+    model = Reaction
+    fields = ("created_at", "user", "emoji", "song", "position")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("song", "user")
+
+
 @admin.register(ListeningSession)
 class ListeningSessionAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "host", "is_active", "created_at", "expires_at", "end_reason")
@@ -45,13 +77,16 @@ class ListeningSessionAdmin(admin.ModelAdmin):
         "current_song",
         "is_playing",
         "guests_can_control",
+        "fair_queue",
+        "queue_limit",
+        "skip_share",
         "created_at",
         "expires_at",
         "ended_at",
         "end_reason",
     )
     readonly_fields = fields
-    inlines = [ParticipantInline, ChatInline]
+    inlines = [ParticipantInline, PlayedInline, ReactionInline, ChatInline]
     actions = ["end_sessions"]
 
     def has_add_permission(self, request):

@@ -36,6 +36,28 @@ def test_staff_see_a_session_with_its_participants_and_chat(staff):
     assert listing.context["cl"].result_count == 1
 
 
+def test_staff_see_what_a_session_played_and_its_reactions_in_a_fixed_number_of_queries(staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from listening_sessions.models import PlayedItem, Reaction
+    from tests.factories import SongFactory
+
+    host = UserFactory(name="Hana Host")
+    session = services.session_create(host=host, name="Friday")
+    url = reverse("admin:listening_sessions_listeningsession_change", args=[session.pk])
+    staff.get(url)
+    with CaptureQueriesContext(connection) as empty:
+        staff.get(url)
+    for song in SongFactory.create_batch(5, name="Played tune"):
+        PlayedItem.objects.create(session=session, song=song, added_by=host)
+        Reaction.objects.create(session=session, user=host, song=song, emoji="🎉", position=12.5)
+    with CaptureQueriesContext(connection) as full:
+        page = staff.get(url)
+    assert page.content.count(b"Played tune") >= 10 and "🎉".encode() in page.content
+    assert len(full) == len(empty)  # no query per row
+
+
 def test_staff_ending_a_session_closes_its_sockets_with_4410(staff, server):
     host = UserFactory()
     session = services.session_create(host=host)

@@ -370,3 +370,38 @@ def test_a_forged_or_expired_invite_is_refused_and_changes_nothing(server, sessi
     assert not SessionParticipant.objects.filter(session=session, user=stranger).exists()
     assert call(server, host, "POST", f"/api/session/{session.code}/invite", {"hours": 1000})[0] == 400
     assert ListeningSession.objects.get(pk=session.pk).is_active
+
+
+# --- the whole party, on two processes ----------------------------------------------------------
+
+
+def test_a_party_on_two_processes_starts_together_votes_reacts_and_ends_with_a_recap(
+    static_root, session, host, guests, songs
+):
+    gus, greta = guests
+    with (
+        app_server(static_root=static_root, env=PARTY) as one,
+        app_server(static_root=static_root, env=PARTY) as two,
+    ):
+        (h,) = joined(one, session.code, host)
+        g1, g2 = joined(two, session.code, gus, greta)
+        with h, g1, g2:
+            g1.send("queue:add", {"songId": songs[1].pk})
+            h.send("playback:play", {"songId": songs[0].pk})
+            started = update_at(h, 2)
+            # One start instant for all, across processes.
+            assert update_at(g1, 2)["startAt"] == update_at(g2, 2)["startAt"] == started["startAt"]
+            time.sleep(max(0.0, started["startAt"] - time.time()) + 0.1)
+            g2.send("reaction:add", {"emoji": "🎉"})
+            assert h.expect("reaction:added")["songId"] == songs[0].pk
+            for guest_socket in (g1, g2):
+                guest_socket.send("vote:skip", {"songId": songs[0].pk})
+            skipped = update_at(h, 3)
+            assert skipped["currentSongId"] == songs[1].pk and skipped["startAt"] is not None
+            time.sleep(max(0.0, skipped["startAt"] - time.time()) + 0.1)
+            assert call(one, host, "POST", f"/api/session/{session.code}/end")[0] == 200
+            assert g1.closed_with() == g2.closed_with() == 4410
+    recap = SessionParticipant.objects.get(session=session, user=host).recap
+    assert recap is not None
+    credited = PlaylistSong.objects.filter(playlist=recap).order_by("position").values_list("song_id", "added_by_id")
+    assert list(credited) == [(songs[0].pk, host.pk), (songs[1].pk, gus.pk)]
