@@ -18,6 +18,7 @@ from listening_sessions.serializers import (
     PatchInput,
     PlayedSerializer,
     ReactionSerializer,
+    RecapSerializer,
     SessionSerializer,
 )
 from musicapp.platform.pagination import KeysetPagination
@@ -27,11 +28,6 @@ from musicapp.platform.schema import ERROR, list_schema
 SESSION = envelope_schema("SessionResponse", session=SessionSerializer())
 MESSAGE = envelope_schema("SessionMessage", message=serializers.CharField())
 INVITE = envelope_schema("SessionInviteResponse", invite=InviteSerializer())
-
-
-class RecapSerializer(serializers.Serializer):
-    requested = serializers.BooleanField()
-    playlist_id = serializers.CharField(allow_null=True, help_text="Made when the session ends.")
 
 
 RECAP = envelope_schema("SessionRecapResponse", recap=RecapSerializer())

@@ -18,6 +18,11 @@ def group_name(session_id: str) -> str:
     return f"session.{session_id}"
 
 
+def user_group_name(session_id: str, user_id: str) -> str:
+    """One user's sockets in a session (all tabs, any process): what only they are told."""
+    return f"session.{session_id}.user.{user_id}"
+
+
 def unix(moment: datetime) -> float:
     return round(moment.timestamp(), 3)
 
@@ -40,9 +45,13 @@ def playback(session: ListeningSession, *, by: Any = None, now: datetime | None 
     now = now or timezone.now()
     queue = queue_of(session)
     start_at = session.start_at(now)
+    # While a start is pending, serverTime is the start instant and currentTime the position
+    # then: WS.md's `currentTime + (now - serverTime)` holds for every client, and is negative
+    # (wait) until the start.
+    at = start_at or now
     return {
         "currentSongId": session.current_song_id,
-        "currentTime": round(session.position_at(now), 3),
+        "currentTime": round(session.position_at(at), 3),
         "startAt": unix(start_at) if start_at else None,
         "track": session.track,
         "isPlaying": session.is_playing,
@@ -50,7 +59,7 @@ def playback(session: ListeningSession, *, by: Any = None, now: datetime | None 
         "queue": [{"songId": item.song_id, "addedBy": item.added_by_id} for item in queue],
         "shuffle": session.shuffle,
         "loop": session.loop,
-        "serverTime": unix(now),
+        "serverTime": unix(at),
         "by": public_user(by),
         "revision": session.revision,
     }
@@ -64,3 +73,7 @@ def send_on_commit(session_id: str, event_type: str, **data: Any) -> None:
 
 def send_now(session_id: str, event_type: str, **data: Any) -> None:
     realtime.send_now(group_name(session_id), {"type": event_type, **data})
+
+
+def send_to_user(session_id: str, user_id: str, event_type: str, **data: Any) -> None:
+    realtime.send_now(user_group_name(session_id, user_id), {"type": event_type, **data})

@@ -24,6 +24,7 @@ from rest_framework.exceptions import ValidationError
 from listening_sessions import broadcast, presence, services
 from listening_sessions import serializers as inputs
 from listening_sessions.models import ListeningSession
+from musicapp.platform import metrics
 from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotAllowed, NotFound, RateLimited
 from musicapp.platform.handlers import flatten_errors
 from musicapp.platform.websocket import JsonConsumer, origin_allowed, socket_db
@@ -124,6 +125,7 @@ class SessionConsumer(JsonConsumer):
             return await self.refuse(refusal or 4404)
         self.session_id = session_id
         await self.join(broadcast.group_name(session_id))
+        await self.join(broadcast.user_group_name(session_id, self.user.pk))
         await socket_db(presence.socket_alive)(session_id, self.user.pk, self.channel_name)
         await self.accept()
         await self.send_json({"type": "session:state", "data": await _state(session_id, self.user.pk)})
@@ -204,9 +206,8 @@ class SessionConsumer(JsonConsumer):
     async def reaction_added(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "reaction:added", "data": event["data"]})
 
-    async def sync_status(self, event: dict[str, Any]) -> None:
-        if event["host_id"] == self.user.pk:  # the host's alone
-            await self.send_json({"type": "sync:status", "data": event["data"]})
+    async def sync_status(self, event: dict[str, Any]) -> None:  # sent to the host's sockets alone
+        await self.send_json({"type": "sync:status", "data": event["data"]})
 
     async def host_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "host:changed", "data": {"host": event["host"]}})
@@ -221,6 +222,7 @@ class SessionConsumer(JsonConsumer):
         await self.send_json({"type": "session:state", "data": event["session"]})
 
     async def session_ended(self, event: dict[str, Any]) -> None:
+        metrics.forget_session(self.session_id)  # this process's sync series of the session
         await self.send_json({"type": "session:ended", "data": {"reason": event["reason"]}})
         await self.close(code=4410)
 

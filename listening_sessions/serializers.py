@@ -57,9 +57,13 @@ class SessionSerializer(serializers.Serializer):
     def _now(self) -> Any:
         return self.context.setdefault("now", timezone.now())
 
+    def _at(self, session: ListeningSession) -> Any:
+        """The moment currentTime and serverTime describe: now, or a pending start (broadcast.playback)."""
+        return session.start_at(self._now()) or self._now()
+
     @extend_schema_field(serializers.FloatField())
     def get_current_time(self, session: ListeningSession) -> float:
-        return round(session.position_at(self._now()), 3)
+        return round(session.position_at(self._at(session)), 3)
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_start_at(self, session: ListeningSession) -> float | None:
@@ -68,7 +72,7 @@ class SessionSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.FloatField())
     def get_server_time(self, session: ListeningSession) -> float:
-        return unix(self._now())
+        return unix(self._at(session))
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_queue_ids(self, session: ListeningSession) -> list[str]:
@@ -133,6 +137,11 @@ class PlayedSerializer(serializers.Serializer):
     song = SongSerializer()
     added_by = PublicUserSerializer(allow_null=True)
     played_at = serializers.DateTimeField()
+
+
+class RecapSerializer(serializers.Serializer):
+    requested = serializers.BooleanField()
+    playlist_id = serializers.CharField(allow_null=True, help_text="Made when the session ends.")
 
 
 class ReactionSerializer(serializers.Serializer):

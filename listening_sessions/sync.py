@@ -29,7 +29,7 @@ def _redis():
 # --- telemetry ---------------------------------------------------------------------------------
 
 
-def report(session_id: str, code: str, user_id: str, *, drift: float, rtt: float, offset: float) -> bool:
+def report(session_id: str, user_id: str, *, drift: float, rtt: float, offset: float) -> bool:
     """Keep a participant's latest drift and round trip; True if being in or out of step changed
     with this report (the host is told then)."""
     out_of_step = abs(drift) > settings.SESSION_RESYNC_DRIFT_S
@@ -41,8 +41,9 @@ def report(session_id: str, code: str, user_id: str, *, drift: float, rtt: float
         pipe.hset(key, user_id, json.dumps({**entry, "outOfStep": out_of_step}))
         pipe.expire(key, KEEP_S)
         previous, *_ = pipe.execute()
-    metrics.session_drift.labels(code).observe(abs(drift))
-    metrics.session_rtt.labels(code).observe(rtt)
+    label = metrics.session_label(session_id)
+    metrics.session_drift.labels(label).observe(abs(drift))
+    metrics.session_rtt.labels(label).observe(rtt)
     was_out = bool(previous) and json.loads(previous).get("outOfStep", False)
     return was_out != out_of_step
 
@@ -71,25 +72,24 @@ def resync_allowed(session_id: str, user_id: str) -> bool:
     return bool(_redis().set(_key("resync", session_id, user_id), 1, nx=True, px=every_ms))
 
 
-def forget(session_id: str, code: str) -> None:
-    """The session ended: its hints and its metrics' series go."""
-    client = _redis()
-    client.delete(_key("sync", session_id), _key("ready-capable", session_id))
-    metrics.forget_session(code)
+def forget(session_id: str) -> None:
+    """The session ended: its hints go (each process drops its own metrics' series)."""
+    _redis().delete(_key("sync", session_id), _key("ready-capable", session_id))
 
 
 # --- readiness ---------------------------------------------------------------------------------
 
 
-def mark_ready(session_id: str, track: int, user_id: str) -> None:
-    """The user's player has the session's song number `track` buffered; it also says ready
-    from now on, so later songs wait for it (up to SESSION_READY_CAP_S)."""
+def mark_ready(session_id: str, track: int | None, user_id: str) -> None:
+    """The user's player says ready: later songs wait for it (up to SESSION_READY_CAP_S); and
+    it has the session's song number `track` buffered (None: a song no longer current)."""
     client = _redis()
     with client.pipeline() as pipe:
         pipe.sadd(_key("ready-capable", session_id), user_id)
         pipe.expire(_key("ready-capable", session_id), KEEP_S)
-        pipe.sadd(_key("ready", session_id, track), user_id)
-        pipe.expire(_key("ready", session_id, track), 3600)
+        if track is not None:
+            pipe.sadd(_key("ready", session_id, track), user_id)
+            pipe.expire(_key("ready", session_id, track), 3600)
         pipe.execute()
 
 

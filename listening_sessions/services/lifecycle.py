@@ -22,6 +22,7 @@ from listening_sessions.models import (
     ListeningSession,
     PlayedItem,
     SessionParticipant,
+    SkipVote,
 )
 from musicapp.platform import switches
 from musicapp.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -157,6 +158,7 @@ def _leave(session: ListeningSession, user: User) -> bool:
 def participant_remove(*, session_id: str, user: User, user_id: str) -> None:
     """The host removes someone: their sockets close (4403) and they cannot come back, by the
     code or by an invite made before, until the host sends them a new invite."""
+    switches.check_writable()
     with transaction.atomic():
         session = locked(session_id)
         if not session.is_active:
@@ -172,6 +174,7 @@ def participant_remove(*, session_id: str, user: User, user_id: str) -> None:
         participant.refresh_from_db()
         participant.removed_at = timezone.now()
         participant.save(update_fields=["removed_at", "updated_at"])
+        SkipVote.objects.filter(session=session, user_id=user_id).delete()
         broadcast.send_on_commit(session.pk, "participant.removed", user_id=user_id, close_code=4403)
 
 
@@ -268,8 +271,8 @@ def _end(session: ListeningSession, reason: str) -> None:
         if participant.user_id == session.host_id or participant.wants_recap:
             _recap(session, participant)
     broadcast.send_on_commit(session.pk, "session.ended", reason=reason)
-    session_id, code = session.pk, session.code
-    transaction.on_commit(lambda: sync.forget(session_id, code))
+    session_id = session.pk
+    transaction.on_commit(lambda: sync.forget(session_id))
 
 
 def _recap(session: ListeningSession, participant: SessionParticipant) -> None:
@@ -295,10 +298,13 @@ def _recap(session: ListeningSession, participant: SessionParticipant) -> None:
 
 def recap_request(*, code: str, user: User) -> SessionParticipant:
     """A participant wants the recap: made when the session ends, or now if it has ended."""
+    switches.check_writable()
     with transaction.atomic():
         session = ListeningSession.objects.select_for_update().with_code(code).first()
         participant = (
-            SessionParticipant.objects.filter(session=session, user=user).select_related("user").first()
+            SessionParticipant.objects.filter(session=session, user=user, removed_at__isnull=True)
+            .select_related("user")
+            .first()
             if session is not None
             else None
         )
@@ -351,7 +357,7 @@ def readable(*, code: str, user: User) -> ListeningSession:
     session = ListeningSession.objects.for_api().with_code(code).first()
     if session is None:
         raise NotFound("No such session.")
-    if not session.is_active and not SessionParticipant.objects.filter(session=session, user=user).exists():
+    if not session.is_active and not _member(session, user):
         raise NotFound("No such session.")
     return session
 
@@ -359,6 +365,11 @@ def readable(*, code: str, user: User) -> ListeningSession:
 def member_session(*, code: str, user: User) -> ListeningSession:
     """A session the user is (or was) in: chat history and the like. 404 for others."""
     session = ListeningSession.objects.with_code(code).first()
-    if session is None or not SessionParticipant.objects.filter(session=session, user=user).exists():
+    if session is None or not _member(session, user):
         raise NotFound("No such session, or you are not in it.")
     return session
+
+
+def _member(session: ListeningSession, user: User) -> bool:
+    """In the session now or before, and not removed by the host."""
+    return SessionParticipant.objects.filter(session=session, user=user, removed_at__isnull=True).exists()

@@ -4,10 +4,10 @@ player's drift and round trip; a player out of step gets a resync of its own, th
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 from typing import Any
 
+import emoji as unicode_emoji
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -18,22 +18,6 @@ from listening_sessions import broadcast, sync
 from listening_sessions.models import EMOJI_MAX_LENGTH, ListeningSession, Reaction, SessionParticipant
 from musicapp.platform import switches
 from musicapp.platform.errors import InvalidInput, NotAllowed, NotFound, RateLimited
-
-# What an emoji may be made of: symbols, and the joiners, variation selectors, skin tones and
-# tags that build the composed ones (👍🏽, 👩‍💻, 🏳️‍🌈, flags as regional indicators).
-EMOJI_PARTS = {"So", "Sk", "Mn", "Me"}
-EMOJI_JOINERS = {"\u200d", "\ufe0f", "\u20e3"}
-
-
-def _is_emoji(text: str) -> bool:
-    if not 1 <= len(text) <= EMOJI_MAX_LENGTH:
-        return False
-    if unicodedata.category(text[0]) != "So":
-        return False
-    return all(
-        unicodedata.category(char) in EMOJI_PARTS or char in EMOJI_JOINERS or "\U000e0020" <= char <= "\U000e007f"
-        for char in text
-    )
 
 
 def reaction_data(reaction: Reaction) -> dict[str, Any]:
@@ -51,7 +35,7 @@ def reaction_add(*, session_id: str, user: User, emoji: str) -> Reaction:
     """An emoji pinned to the song playing and its position, kept with the session and sent to
     everyone; SESSION_REACTIONS_PER_S per user across tabs and processes."""
     switches.check_writable()
-    if not _is_emoji(emoji):
+    if len(emoji) > EMOJI_MAX_LENGTH or not unicode_emoji.is_emoji(emoji):  # one emoji, as Unicode defines them
         raise InvalidInput("A reaction is one emoji.", errors={"emoji": ["One emoji."]})
     every_ms = max(1, int(1000 / settings.SESSION_REACTIONS_PER_S))
     if not get_redis_connection("default").set(
@@ -87,10 +71,10 @@ def sync_report(*, session_id: str, user: User, position: float, offset: float, 
     sent_at = now - timedelta(seconds=rtt / 2)  # the report took half a round trip to get here
     expected = session.position_at(sent_at) if session.current_song_id else position
     drift = position - expected
-    changed = sync.report(session_id, session.code, user.pk, drift=drift, rtt=rtt, offset=offset)
+    changed = sync.report(session_id, user.pk, drift=drift, rtt=rtt, offset=offset)
     if changed:
         present = list(SessionParticipant.objects.present().filter(session=session).values_list("user_id", flat=True))
-        broadcast.send_now(session_id, "sync.status", host_id=session.host_id, data=sync_status(session, present))
+        broadcast.send_to_user(session_id, session.host_id, "sync.status", data=sync_status(session, present))
     if abs(drift) > settings.SESSION_RESYNC_DRIFT_S and sync.resync_allowed(session_id, user.pk):
         return {**broadcast.playback(session, now=now), "resync": True, "drift": round(drift, 3)}
     return None

@@ -154,7 +154,7 @@ def _play(session: ListeningSession, user: User, data: dict[str, Any], now: date
         _advance(session, now)
         if session.current_song_id is None:
             raise Conflict("Nothing to play: add a song to the queue first.")
-    else:
+    elif session.start_at(now) is None:  # resume (a start still pending stays as scheduled)
         session.position, session.position_set_at = session.position_at(now), now
     if "current_time" in data:
         session.position = _clamp(session, data["current_time"])
@@ -170,7 +170,9 @@ def _seek(session: ListeningSession, user: User, data: dict[str, Any], now: date
     _check_controller(session, user)
     if session.current_song_id is None:
         raise Conflict("Nothing is playing.")
-    session.position, session.position_set_at = _clamp(session, data["current_time"]), now
+    session.position = _clamp(session, data["current_time"])
+    if session.start_at(now) is None:  # a start still pending starts from there, as scheduled
+        session.position_set_at = now
 
 
 def _next(session: ListeningSession, user: User, data: dict[str, Any], now: datetime) -> None:
@@ -304,13 +306,15 @@ def _changed(session: ListeningSession, user: User | None, now: datetime, *, tra
 def playback_ready(*, session_id: str, user: User, song_id: str) -> None:
     """A player has the song buffered. Once every player that says ready (and is present) is
     ready for the current song, a start still waiting for them moves up to the margin."""
+    switches.check_writable()
     session = ListeningSession.objects.filter(pk=session_id, is_active=True).first()
     if session is None:
         raise NotFound("This session has ended.")
     if not _is_present(session, user):
         raise NotAllowed("Join the session first.")
     if session.current_song_id != song_id:
-        return  # ready for a song no longer current: nothing waits for it
+        sync.mark_ready(session_id, None, user.pk)  # a song no longer current: nothing waits for it
+        return
     sync.mark_ready(session_id, session.track, user.pk)
     if sync.waiting_for(session_id, session.track, _present_ids(session)):
         return
@@ -344,9 +348,12 @@ def vote_skip(*, session_id: str, user: User, song_id: str | None = None) -> Non
             raise Conflict("Nothing is playing.")
         if song_id is not None and song_id != session.current_song_id:
             raise Conflict("That song is not the one playing any more.")
-        SkipVote.objects.get_or_create(session=session, track=session.track, user=user)
-        votes = SkipVote.objects.filter(session=session, track=session.track).count()
-        needed = votes_needed(session, len(_present_ids(session)))
+        _vote, created = SkipVote.objects.get_or_create(session=session, track=session.track, user=user)
+        if not created:
+            return  # counted already (another tab, another process): nothing changes
+        present = _present_ids(session)
+        votes = SkipVote.objects.filter(session=session, track=session.track, user_id__in=present).count()
+        needed = votes_needed(session, len(present))
         song, skipped = session.current_song_id, votes >= needed
         tally = {"songId": song, "votes": votes, "needed": needed, "skipped": skipped}
         broadcast.send_on_commit(session.pk, "vote.update", data=tally)

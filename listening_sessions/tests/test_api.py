@@ -200,3 +200,25 @@ def test_a_play_in_a_session_context_names_a_session_the_listener_is_in(session,
     assert host_api.post("/api/recently-played", play, format="json").status_code == 201
     response = guest_api.post("/api/recently-played", play, format="json")  # never joined
     assert response.status_code == 400 and "contextId" in response.json()["errors"]
+
+
+def test_history_and_reactions_page_in_order_in_a_fixed_number_of_queries(session, host, django_assert_max_num_queries):
+    from listening_sessions.models import PlayedItem, Reaction
+    from tests.factories import SongFactory
+
+    live = ListeningSession.objects.get(code=session["code"])
+    start = timezone.now()
+    songs = SongFactory.create_batch(5)
+    for n, song in enumerate(songs):
+        PlayedItem.objects.create(session=live, song=song, added_by=host, played_at=start + timedelta(seconds=n))
+        Reaction.objects.create(
+            session=live, user=host, song=song, emoji="🎉", position=n, created_at=start + timedelta(seconds=n)
+        )
+    host_api = auth_client(host)
+    with django_assert_max_num_queries(4):  # the token's user, the session, membership, the page
+        played = host_api.get(f"/api/session/{session['code']}/history", {"limit": 3}).json()
+    assert [p["song"]["id"] for p in played["played"]] == [s.pk for s in songs[:3]] and played["hasMore"]
+    assert played["played"][0]["addedBy"]["name"] == "Hana Host" and played["played"][0]["song"]["album"]
+    with django_assert_max_num_queries(4):
+        reactions = host_api.get(f"/api/session/{session['code']}/reactions").json()
+    assert [r["position"] for r in reactions["reactions"]] == [0, 1, 2, 3, 4]

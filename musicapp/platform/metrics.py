@@ -1,6 +1,7 @@
 """The app's own Prometheus metrics, next to django-prometheus's request/DB/cache ones."""
 
 import contextlib
+import threading
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -21,9 +22,12 @@ health_check_up = Gauge(
     multiprocess_mode="liveall",
 )
 
-# Listening sessions' sync telemetry (sync:report), per active session (by its code); a session's
-# series go when it ends. (In multiprocess mode a process's series stay in its files until it
-# restarts: prometheus_client cannot remove them there.)
+# Listening sessions' sync telemetry (sync:report), per session: labelled with the session's id
+# (never its join code, which is all it takes to join), at most SESSION_SERIES sessions per
+# process (later ones share "other"). A process drops a session's series when its sockets hear
+# that it ended. (In multiprocess mode prometheus_client cannot drop series: they stay in the
+# process's files until it restarts, which the cap bounds.)
+SESSION_SERIES = 200
 SYNC_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 session_drift = Histogram(
     "musicapp_session_drift_seconds",
@@ -37,9 +41,23 @@ session_rtt = Histogram(
     ["session"],
     buckets=SYNC_BUCKETS,
 )
+_labelled: set[str] = set()
+_labelled_lock = threading.Lock()
 
 
-def forget_session(code: str) -> None:
+def session_label(session_id: str) -> str:
+    with _labelled_lock:
+        if session_id in _labelled or len(_labelled) < SESSION_SERIES:
+            _labelled.add(session_id)
+            return session_id
+    return "other"
+
+
+def forget_session(session_id: str) -> None:
+    with _labelled_lock:
+        if session_id not in _labelled:
+            return
+        _labelled.discard(session_id)
     for histogram in (session_drift, session_rtt):
         with contextlib.suppress(KeyError):
-            histogram.remove(code)
+            histogram.remove(session_id)
