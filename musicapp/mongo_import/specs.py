@@ -669,6 +669,10 @@ class Sessions(Spec):
             shuffle=False,
             loop="off",
             guests_can_control=False,
+            fair_queue=False,  # the party's additions (issue 16): the old app had none of them
+            queue_limit=None,
+            skip_share=0.5,
+            track=0,
             revision=0,
             expires_at=expires,
             ended_at=None if active else min(updated, expires),
@@ -704,6 +708,9 @@ class Participants(Spec):
             user_id=self.required(refs, doc, "userId", "users"),
             joined_at=joined,
             left_at=checked(rows, "leftAt", values.moment, doc.get("leftAt"), None),
+            removed_at=None,
+            wants_recap=False,
+            recap_id=None,
             created_at=created,
             updated_at=updated,
         )
