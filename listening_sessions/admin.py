@@ -7,60 +7,55 @@ from listening_sessions import services
 from listening_sessions.models import ChatMessage, ListeningSession, PlayedItem, Reaction, SessionParticipant
 
 
-class ParticipantInline(admin.TabularInline):
-    model = SessionParticipant
-    fields = ("user", "joined_at", "left_at", "removed_at", "wants_recap", "recap")
-    readonly_fields = fields
+class ShownInline(admin.TabularInline):
+    """A session's rows, shown and never added or changed here (the services own them); the
+    foreign keys in `related` are read with the rows, not one query each."""
+
     extra = 0
     can_delete = False
+    related: tuple[str, ...] = ()
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
 
-class ChatInline(admin.TabularInline):
+
+class ParticipantInline(ShownInline):
+    model = SessionParticipant
+    fields = ("user", "joined_at", "left_at", "removed_at", "wants_recap", "recap")
+    readonly_fields = fields
+    related = ("user", "recap")
+
+
+class ChatInline(ShownInline):
     """Ticking "delete" takes a message down for everyone at once."""
 
     model = ChatMessage
     fields = ("created_at", "user", "text")
     readonly_fields = fields
     ordering = ("-created_at",)
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    can_delete = True
+    related = ("user",)
 
 
-class PlayedInline(admin.TabularInline):
+class PlayedInline(ShownInline):
     """The session's history: what it played, and who added each song."""
 
     model = PlayedItem
     fields = ("played_at", "song", "added_by")
     readonly_fields = fields
     ordering = ("played_at",)
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("song", "added_by")
+    related = ("song", "added_by")
 
 
-class ReactionInline(admin.TabularInline):
+class ReactionInline(ShownInline):
     model = Reaction
     fields = ("created_at", "user", "emoji", "song", "position")
     readonly_fields = fields
     ordering = ("-created_at",)
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("song", "user")
+    related = ("song", "user")
 
 
 @admin.register(ListeningSession)

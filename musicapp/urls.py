@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from library.urls import album_urlpatterns, artist_urlpatterns, library_urlpatterns, song_urlpatterns
+from musicapp import player
 from musicapp.platform import ops, serve
 
 urlpatterns = [
@@ -25,6 +26,8 @@ urlpatterns = [
     path("api/", include("search.urls")),
     # The local media store (Cloudinary serves its own files when configured).
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", serve.media_file, name="media"),
+    path("api/dev/outbox", player.DevOutboxView.as_view(), name="dev-outbox"),  # DEBUG only
+    path("", player.index, name="player"),  # the web player (musicapp/static/player/)
 ]
 
 handler400 = "musicapp.platform.handlers.bad_request"

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FAST_PRESENCE = {"SESSION_LEAVE_GRACE_S": "1", "SESSION_HEARTBEAT_S": "1", "SESSION_PRESENCE_TTL_S": "3"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(static_root):
+    """One server for the module's tests (each test's rows are its own: new ids every time)."""
     with app_server(static_root=static_root, env=FAST_PRESENCE) as url:
         yield url
 

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PARTY = {"SESSION_READY_CAP_S": "2", "SESSION_RESYNC_EVERY_S": "1", "METRICS_TOKEN": "metrics-secret"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(static_root):
+    """One server for the module's tests (each test's rows are its own: new ids every time)."""
     with app_server(static_root=static_root, env=PARTY) as url:
         yield url
 
