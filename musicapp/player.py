@@ -47,9 +47,14 @@ class DevMailSerializer(serializers.Serializer):
     code = serializers.CharField(allow_null=True)
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
 class DevOutboxView(APIView):
-    """DEBUG only (404 otherwise): the newest mail sent to an address in the last 10 minutes, so
-    that a local run's sign-up page can show the code the console printed."""
+    """DEBUG only, and only to this machine (404 otherwise): the newest mail sent to an address
+    in the last 10 minutes, so that a local run's sign-up page can show the code the console
+    printed. (It shows reset codes too, and who has an account: never with DEBUG off, never to
+    another machine.)"""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []  # public: the page asks before anyone is signed in
@@ -60,7 +65,8 @@ class DevOutboxView(APIView):
         responses={200: envelope_schema("DevMailResponse", mail=DevMailSerializer()), 404: ERROR},
     )
     def get(self, request):
-        found = mail.dev_outbox(request.query_params.get("email", ""))
+        local = request.META.get("REMOTE_ADDR") in LOOPBACK
+        found = mail.dev_outbox(request.query_params.get("email", "")) if local else None
         if found is None:
             raise NotFound("No mail to show (the outbox is kept only when DEBUG is on).")
         return ok(mail=found)

@@ -36,6 +36,9 @@ def test_with_debug_on_the_newest_mail_to_an_address_shows_its_code(settings):
     response = APIClient().get("/api/dev/outbox", {"email": "NIA@example.com"})
     assert response.status_code == 200 and response.json()["mail"]["code"] == "493817"
     assert APIClient().get("/api/dev/outbox", {"email": "someone@example.com"}).status_code == 404
+    # Never to another machine.
+    far = APIClient(REMOTE_ADDR="203.0.113.7").get("/api/dev/outbox", {"email": "nia@example.com"})
+    assert far.status_code == 404
 
 
 def test_with_debug_off_nothing_is_kept_and_the_outbox_answers_404(settings):

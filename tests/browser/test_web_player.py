@@ -221,19 +221,27 @@ def test_two_pages_in_one_party_on_two_processes_stay_in_step(catalog, static_ro
     env = {"MEDIA_ROOT": str(django_settings.MEDIA_ROOT)}
     with app_server(static_root=static_root, env=env) as one, app_server(static_root=static_root, env=env) as two:
         pages = []
-        for user, server in ((host, one), (guest, two)):
+        for _ in range(2):
             context = browser.new_context()
             page = context.new_page()
             page.set_default_timeout(20_000)
-            sign_in(page, server, user)
             pages.append(page)
         h, g = pages
         errors = [watch_console(p) for p in pages]
+        sign_in(h, one, host)
         h.goto(f"{one}/#/party")
         h.click("button:has-text('Start a party')")
         h.wait_for_selector("#party-code")
         code = h.inner_text("#party-code")
-        g.goto(f"{two}/#/party/{code}")
+        # The guest comes by an invite link, signed out: log in, and they are in the party.
+        h.click("button:has-text('make an invite link')")
+        link = h.input_value("[aria-label='Invite link']")
+        g.goto(link.replace(one, two))
+        g.wait_for_selector("h1:has-text('Log in')")
+        g.fill("[name=email]", guest.email)
+        g.fill("[name=password]", PASSWORD)
+        g.click("button[type=submit]")
+        g.wait_for_selector(f"h1:has-text('Party {code}')")
         h.wait_for_selector("#people >> text=Gus Guest")
         shot(h, "party")
 
@@ -318,5 +326,11 @@ def test_a_playlist_edited_in_one_page_shows_in_the_other(server, browser, catal
         mine.locator("#playlist-songs li", has_text="Moth Waltz")
     )
     theirs.wait_for_function("document.querySelector('#playlist-songs li .title')?.textContent === 'Night Bus'")
+    # And from the keyboard: a button moves a song down.
+    mine.wait_for_selector("[aria-label='Move Night Bus down']")
+    mine.focus("[aria-label='Move Night Bus down']")
+    mine.keyboard.press("Enter")
+    theirs.wait_for_function("document.querySelector('#playlist-songs li .title')?.textContent === 'Moth Waltz'")
+
     for page in pages:
         page.context.close()

@@ -30,10 +30,19 @@ export const session = {
 
 let refreshing = null;
 
-async function refresh() {
-  const tokens = session.tokens;
-  if (!tokens) return false;
-  refreshing ||= (async () => {
+// Tabs share the tokens (localStorage) and the server revokes a login whose rotated refresh
+// token is used twice: one refresh at a time across tabs (a Web Lock), and a tab that finds the
+// tokens already changed by another takes them instead of refreshing again.
+function acrossTabs(fn) {
+  return navigator.locks ? navigator.locks.request("music.refresh", fn) : fn();
+}
+
+async function refresh(refused) {
+  if (!session.tokens) return false;
+  refreshing ||= acrossTabs(async () => {
+    const tokens = session.tokens;
+    if (!tokens) return false;
+    if (refused && tokens.accessToken !== refused) return true; // another tab refreshed meanwhile
     try {
       const body = await send("POST", "/api/auth/refresh", { refreshToken: tokens.refreshToken }, null);
       session.tokens = { ...tokens, accessToken: body.accessToken, refreshToken: body.refreshToken };
@@ -41,14 +50,12 @@ async function refresh() {
     } catch (error) {
       if (error.status === 401 || error.status === 400) session.tokens = null;
       return false;
-    } finally {
-      refreshing = null;
     }
-  })();
+  }).finally(() => { refreshing = null; });
   return refreshing;
 }
 
-async function send(method, path, body, token) {
+async function send(method, path, body, token, keepalive = false) {
   const headers = { Accept: "application/json" };
   let payload;
   if (body instanceof FormData) payload = body;
@@ -56,7 +63,7 @@ async function send(method, path, body, token) {
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
-    response = await fetch(path, { method, headers, body: payload });
+    response = await fetch(path, { method, headers, body: payload, keepalive });
   } catch {
     throw new ApiError(0, null);
   }
@@ -68,14 +75,15 @@ async function send(method, path, body, token) {
   return data;
 }
 
-/** api("GET", "/api/song/list?limit=20") -> the envelope's body; throws ApiError. */
-export async function api(method, path, body) {
+/** api("GET", "/api/song/list?limit=20") -> the envelope's body; throws ApiError.
+ * keepalive: the request outlives the page (a play reported as the tab closes). */
+export async function api(method, path, body, { keepalive = false } = {}) {
   const token = session.tokens && session.tokens.accessToken;
   try {
-    return await send(method, path, body, token);
+    return await send(method, path, body, token, keepalive);
   } catch (error) {
-    if (error.status === 401 && token && (await refresh())) {
-      return send(method, path, body, session.tokens.accessToken);
+    if (error.status === 401 && token && (await refresh(token))) {
+      return send(method, path, body, session.tokens.accessToken, keepalive);
     }
     throw error;
   }
@@ -87,9 +95,9 @@ export async function socketToken() {
   if (!tokens) return null;
   try {
     const claims = JSON.parse(atob(tokens.accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    if (claims.exp * 1000 - Date.now() < 30_000) await refresh();
+    if (claims.exp * 1000 - Date.now() < 30_000) await refresh(tokens.accessToken);
   } catch {
-    await refresh();
+    await refresh(tokens.accessToken);
   }
   return session.tokens && session.tokens.accessToken;
 }

@@ -1,13 +1,14 @@
 // The web player's pages: a hash router (#/album/<id> ...), each page built from the public API.
 
-import { api, ApiError, session, signIn, signOut } from "./api.js";
+import { api, ApiError, session, signIn, signOut, socketToken } from "./api.js";
 import { cover, failed, fmt, h, toast } from "./dom.js";
-import { party } from "./party.js";
+import { CLOSED, party } from "./party.js";
 import { EQ_FREQUENCIES, player } from "./player.js";
 
 const CONFIG = JSON.parse(document.getElementById("player-config")?.textContent || "{}");
 const main = document.getElementById("main");
 const state = { liked: new Set(), playlists: [], settings: null, me: null, panel: null, live: null };
+let navigation = new AbortController(); // aborted when the user goes to another page
 
 // --- plumbing -----------------------------------------------------------------------------------
 
@@ -16,8 +17,11 @@ function go(path) { location.hash = `#/${path}`; }
 function page(title, ...children) {
   main.replaceChildren(h("h1", {}, title), ...children);
   document.title = `${title} · Music`;
-  main.focus({ preventScroll: true });
+  if (!page.quiet) main.focus({ preventScroll: true });
 }
+
+/** True once the user has gone elsewhere since `hash` (a slow answer must not draw over it). */
+function gone(hash) { return location.hash !== hash; }
 
 function needSignIn() {
   page("Sign in to continue", h("p", {}, h("a", { href: "#/login" }, "Log in"), " or ", h("a", { href: "#/signup" }, "sign up"), "."));
@@ -114,8 +118,10 @@ const routes = {
     const [popular, albums] = await Promise.all([api("GET", "/api/song/popular"), api("GET", "/api/album/list?limit=12")]);
     const parts = [h("h2", {}, "Popular now"), songList(popular.songs.slice(0, 10), { type: "other", id: "" })];
     if (session.signedIn) {
-      const recs = await api("GET", "/api/recommendations").catch(() => ({ songs: [] }));
-      parts.push(h("h2", {}, "Recommended for you"), songList(recs.songs.slice(0, 10), { type: "other", id: "" }));
+      const recs = await api("GET", "/api/recommendations").catch((error) => ({ songs: [], error }));
+      parts.push(h("h2", {}, "Recommended for you"), recs.error
+        ? h("p", { class: "error" }, `Recommendations could not be loaded: ${recs.error.message}`)
+        : songList(recs.songs.slice(0, 10), { type: "other", id: "" }));
     }
     parts.push(h("h2", {}, "Albums"), tiles(albums.albums, "album"));
     page("Home", ...parts);
@@ -125,7 +131,9 @@ const routes = {
     const q = new URLSearchParams(query).get("q") || "";
     document.getElementById("search").value = q;
     if (!q.trim()) return page("Search", h("p", { class: "muted" }, "Type in the box above: songs, albums, artists, playlists."));
+    const hash = location.hash;
     const body = await api("GET", `/api/search?q=${encodeURIComponent(q)}&limit=10`);
+    if (gone(hash)) return; // the user typed on: a later search draws the page
     const r = body.results;
     page(`Results for “${q}”`,
       h("p", { class: "muted", id: "engine" }, `Answered by ${body.engine === "meilisearch" ? "Meilisearch" : "PostgreSQL (full text + trigrams)"}`),
@@ -184,15 +192,27 @@ const routes = {
   },
 
   async playlist(id) {
+    const hash = location.hash;
     const { playlist } = await api("GET", `/api/playlist/${id}`);
+    if (gone(hash)) return;
     const songs = playlist.songs || [];
     const me = session.tokens && session.tokens.user;
     const owner = me && playlist.owner.id === me.id;
     const editor = owner || (me && playlist.collaborative && playlist.collaborators.some((c) => c.id === me.id));
     const list = h("ol", { class: "songs", id: "playlist-songs" });
+    const move = (from, to) => attempt(async () => {
+      const ids = songs.map((x) => x.id);
+      ids.splice(to, 0, ...ids.splice(from, 1));
+      await api("PUT", `/api/playlist/${id}/order`, { songIds: ids });
+      routes.playlist(id);
+    });
     songs.forEach((song, i) => {
       const row = songRow(song, songs, i, { type: "playlist", id },
-        editor ? h("button", { class: "icon", title: "Remove", "aria-label": `Remove ${song.name}`, onclick: () => attempt(() => api("DELETE", `/api/playlist/${id}/songs/${song.id}`).then(() => routes.playlist(id))) }, "✕") : null);
+        editor ? [
+          i > 0 ? h("button", { class: "icon", "aria-label": `Move ${song.name} up`, onclick: () => move(i, i - 1) }, "↑") : "",
+          i < songs.length - 1 ? h("button", { class: "icon", "aria-label": `Move ${song.name} down`, onclick: () => move(i, i + 1) }, "↓") : "",
+          h("button", { class: "icon", title: "Remove", "aria-label": `Remove ${song.name}`, onclick: () => attempt(() => api("DELETE", `/api/playlist/${id}/songs/${song.id}`).then(() => routes.playlist(id))) }, "✕"),
+        ] : null);
       if (editor) draggable(row, list, id);
       list.append(row);
     });
@@ -262,7 +282,7 @@ const routes = {
         throw error;
       }
       await afterSignIn();
-      go("");
+      if (!(await redeemInvite())) go("");
     }, [h("a", { href: "#/forgot" }, "Forgot your password?")])),
 
   signup: () => page("Sign up", form([field("Name", "name", "text", { required: true, maxlength: 100 }), field("Email", "email", "email", { required: true, autocomplete: "username" }), field("Password", "password", "password", { required: true, minlength: 8, autocomplete: "new-password" })],
@@ -280,7 +300,7 @@ const routes = {
           signIn(await api("POST", "/api/auth/verify-otp", data));
           await afterSignIn();
           toast("Welcome!");
-          go("");
+          if (!(await redeemInvite())) go("");
         }, [h("button", { class: "btn", type: "button", onclick: () => attempt(async () => { const b = await api("POST", "/api/auth/resend-otp", { email: main.querySelector("[name=email]").value }); toast(b.message); }) }, "Send a new code")]));
   },
 
@@ -337,21 +357,37 @@ function applySettings(settings) {
 // --- live playlist ------------------------------------------------------------------------------------
 
 function watchPlaylist(id) {
-  if (state.live && state.live.id === id) return;
-  if (state.live) state.live.socket.close(1000);
-  state.live = null;
+  if (state.live && state.live.id === id && state.live.socket.readyState <= WebSocket.OPEN) return;
+  closeLive();
   if (!session.signedIn) return;
-  import("./api.js").then(async ({ socketToken }) => {
-    const token = await socketToken();
+  const live = { id, socket: null };
+  state.live = live;
+  socketToken().then((token) => {
+    if (state.live !== live || !token) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/playlist/${id}/?token=${encodeURIComponent(token)}`);
-    state.live = { id, socket };
-    socket.addEventListener("message", (event) => {
+    live.socket = new WebSocket(`${scheme}://${location.host}/ws/playlist/${id}/?token=${encodeURIComponent(token)}`);
+    live.socket.addEventListener("message", (event) => {
       const frame = JSON.parse(event.data);
-      if (frame.type === "playlist:update" && location.hash === `#/playlist/${id}`) routes.playlist(id);
+      if (location.hash !== `#/playlist/${id}`) return;
+      if (frame.type === "playlist:update") {
+        page.quiet = true; // someone else's edit: redraw without taking the focus
+        routes.playlist(id).catch(failed).finally(() => { page.quiet = false; });
+      }
       if (frame.type === "playlist:deleted") { toast("This playlist was deleted."); go("playlists"); }
     });
+    live.socket.addEventListener("close", (event) => {
+      // A blip: listen again while the page is still open (not when the socket was refused).
+      if (state.live === live && ![4401, 4403, 4404, 4410].includes(event.code)) {
+        setTimeout(() => { if (state.live === live) { state.live = null; watchPlaylist(id); } }, 2000);
+      }
+    });
   });
+}
+
+function closeLive() {
+  const live = state.live;
+  state.live = null;
+  if (live && live.socket) live.socket.close(1000);
 }
 
 function draggable(row, list, playlistId) {
@@ -364,8 +400,11 @@ function draggable(row, list, playlistId) {
     e.preventDefault();
     row.classList.remove("drop-target");
     const moved = e.dataTransfer.getData("text/plain");
-    const ids = [...list.children].map((li) => li.dataset.songId).filter((x) => x !== moved);
-    ids.splice(ids.indexOf(row.dataset.songId), 0, moved);
+    const ids = [...list.children].map((li) => li.dataset.songId);
+    const from = ids.indexOf(moved);
+    const to = ids.indexOf(row.dataset.songId);
+    if (from < 0 || to < 0 || from === to) return; // dropped where it was
+    ids.splice(to, 0, ...ids.splice(from, 1)); // it takes the place of the row it was dropped on
     await attempt(async () => { await api("PUT", `/api/playlist/${playlistId}/order`, { songIds: ids }); routes.playlist(playlistId); });
   });
 }
@@ -374,7 +413,10 @@ function draggable(row, list, playlistId) {
 
 async function partyPage(code) {
   code = code.toUpperCase();
+  const hash = location.hash;
+  const { signal } = navigation;
   if (party.code !== code) await party.join(code);
+  if (gone(hash)) return;
   const people = h("ul", { class: "people", id: "people" });
   const now = h("div", { id: "party-now" });
   const queue = h("ol", { class: "songs", id: "party-queue" });
@@ -382,7 +424,10 @@ async function partyPage(code) {
   const chat = h("ol", { id: "chat" });
   const input = h("input", { name: "text", maxlength: 1000, placeholder: "Say something", "aria-label": "Chat message", autocomplete: "off" });
   const chatForm = h("form", {}, input, h("button", { class: "btn", type: "submit" }, "Send"));
-  chatForm.addEventListener("submit", (e) => { e.preventDefault(); if (input.value.trim()) party.send("chat:message", { text: input.value }); input.value = ""; });
+  chatForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (input.value.trim() && party.send("chat:message", { text: input.value })) input.value = ""; // kept until sent
+  });
   const ended = h("div", { id: "party-ended" });
 
   async function render() {
@@ -396,24 +441,35 @@ async function partyPage(code) {
     const songs = await Promise.all((s.queueIds || []).map((id) => party.song(id)));
     queue.replaceChildren(...songs.map((song, i) => songRow(song, songs, i, { type: "session", id: code })));
   }
-  party.addEventListener("state", render);
-  party.addEventListener("chat", (e) => { chat.append(h("li", {}, h("strong", {}, `${e.detail.user ? e.detail.user.name : "?"}: `), e.detail.text)); chat.scrollTop = chat.scrollHeight; });
-  party.addEventListener("reaction", (e) => { const n = h("div", { class: "floating" }, e.detail.emoji); document.body.append(n); setTimeout(() => n.remove(), 2000); });
-  party.addEventListener("votes", (e) => { votes.textContent = e.detail.skipped ? "Skipped by vote." : `Skip votes: ${e.detail.votes} of ${e.detail.needed}`; });
-  party.addEventListener("error", (e) => toast(e.detail.message, { error: true }));
-  party.addEventListener("closed", (e) => { if (e.detail !== 4410) toast(`The party closed (${e.detail}).`, { error: true }); });
+  party.addEventListener("state", render, { signal });
+  party.addEventListener("chat", (e) => { chat.append(h("li", {}, h("strong", {}, `${e.detail.user ? e.detail.user.name : "?"}: `), e.detail.text)); chat.scrollTop = chat.scrollHeight; }, { signal });
+  party.addEventListener("reaction", (e) => { const n = h("div", { class: "floating" }, e.detail.emoji); document.body.append(n); setTimeout(() => n.remove(), 2000); }, { signal });
+  party.addEventListener("votes", (e) => { votes.textContent = e.detail.skipped ? "Skipped by vote." : `Skip votes: ${e.detail.votes} of ${e.detail.needed}`; }, { signal });
+  party.addEventListener("error", (e) => toast(e.detail.message, { error: true }), { signal });
+  party.addEventListener("closed", (e) => {
+    if (e.detail === 4410) return;
+    toast(CLOSED[e.detail] || `The connection to the party closed (${e.detail}).`, { error: true });
+    go("party");
+  }, { signal });
   party.addEventListener("ended", async () => {
     party.lastCode = code;
     ended.replaceChildren(h("p", {}, "The party has ended."), h("button", { class: "btn primary", onclick: () => attempt(async () => {
       const recap = await party.recap();
       if (recap.playlistId) go(`playlist/${recap.playlistId}`); else toast("Nothing was played, so there is no recap.");
     }) }, "Save the recap playlist"));
-  });
+  }, { signal });
 
   const isHost = () => party.state && party.state.host && party.state.host.id === session.tokens.user.id;
   page(`Party ${code}`,
     h("p", { class: "muted" }, "Share the code ", h("strong", { id: "party-code" }, code), " — or ",
-      h("button", { class: "btn small", onclick: () => attempt(async () => { const b = await api("POST", `/api/session/${code}/invite`); await navigator.clipboard?.writeText(b.invite.url).catch(() => {}); toast("Invite link copied."); }) }, "copy an invite link")),
+      h("button", { class: "btn small", onclick: (e) => attempt(async () => {
+        const b = await api("POST", `/api/session/${code}/invite`);
+        const link = h("input", { type: "text", readonly: true, value: b.invite.url, "aria-label": "Invite link", size: 40 });
+        e.target.replaceWith(link);
+        link.select();
+        const copied = navigator.clipboard ? await navigator.clipboard.writeText(b.invite.url).then(() => true, () => false) : false;
+        toast(copied ? "Invite link copied." : "Invite link made: copy it from the box.");
+      }) }, "make an invite link")),
     h("div", { class: "party" },
       h("div", {}, now,
         h("div", { class: "buttons" },
@@ -434,6 +490,7 @@ const bar = document.getElementById("bar");
 const panel = document.getElementById("panel");
 
 function renderBar() {
+  const focused = bar.contains(document.activeElement) ? document.activeElement.dataset.key : null;
   const song = player.song;
   const liked = song && state.liked.has(song.id);
   const seek = h("input", { type: "range", min: 0, max: Math.max(1, player.audio.duration || (song && song.duration) || 1), step: 0.1, value: player.audio.currentTime, "aria-label": "Seek", id: "seek" });
@@ -446,15 +503,16 @@ function renderBar() {
       h("div", { class: "muted" }, song && song.artist ? song.artist.name : party.code ? `Party ${party.code}` : ""))),
     h("div", { class: "controls" },
       h("div", { class: "buttons" },
-        h("button", { class: "icon", "aria-label": "Previous", onclick: () => player.prev() }, "◀◀"),
-        h("button", { class: "play", id: "play", "aria-label": player.playing ? "Pause" : "Play", onclick: () => player.toggle() }, player.playing ? "❚❚" : "▶"),
-        h("button", { class: "icon", "aria-label": "Next", onclick: () => player.next() }, "▶▶")),
+        h("button", { class: "icon", "aria-label": "Previous", dataset: { key: "prev" }, onclick: () => player.prev() }, "◀◀"),
+        h("button", { class: "play", id: "play", dataset: { key: "play" }, "aria-label": player.playing ? "Pause" : "Play", onclick: () => player.toggle() }, player.playing ? "❚❚" : "▶"),
+        h("button", { class: "icon", "aria-label": "Next", dataset: { key: "next" }, onclick: () => player.next() }, "▶▶")),
       h("div", { class: "seek" }, h("span", { id: "elapsed" }, fmt(player.audio.currentTime)), seek, h("span", {}, fmt(player.audio.duration || (song && song.duration))))),
     h("div", { class: "extra" },
       song && session.signedIn ? h("button", { class: liked ? "icon on" : "icon", "aria-label": liked ? "Unlike" : "Like", onclick: () => like(song) }, liked ? "♥" : "♡") : "",
-      h("button", { class: state.panel === "lyrics" ? "icon on" : "icon", "aria-label": "Lyrics", onclick: () => togglePanel("lyrics") }, "♪"),
-      h("button", { class: state.panel === "queue" ? "icon on" : "icon", "aria-label": "Queue", onclick: () => togglePanel("queue") }, "☰"),
+      h("button", { class: state.panel === "lyrics" ? "icon on" : "icon", "aria-label": "Lyrics", dataset: { key: "lyrics" }, "aria-pressed": String(state.panel === "lyrics"), onclick: () => togglePanel("lyrics") }, "♪"),
+      h("button", { class: state.panel === "queue" ? "icon on" : "icon", "aria-label": "Queue", dataset: { key: "queue" }, "aria-pressed": String(state.panel === "queue"), onclick: () => togglePanel("queue") }, "☰"),
       h("span", { class: "muted", "aria-hidden": "true" }, "Vol"), volume));
+  if (focused) bar.querySelector(`[data-key="${focused}"]`)?.focus(); // a keyboard user stays where they were
 }
 
 function tick() {
@@ -512,8 +570,11 @@ function renderAccount() {
 }
 
 async function route() {
+  navigation.abort();
+  navigation = new AbortController();
   const [path, query = ""] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, id] = path.split("/");
+  if (state.live && !(name === "playlist" && id === state.live.id)) closeLive();
   document.querySelectorAll(".side a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === `#/${name}`));
   const view = routes[name] || routes[""];
   try {
@@ -544,10 +605,29 @@ player.addEventListener("lyrics", renderPanel);
 session.onChange(renderAccount);
 window.addEventListener("hashchange", route);
 
+document.querySelector(".skip").addEventListener("click", (e) => { e.preventDefault(); main.focus(); });
+
+/** An invite link (/?invite=...): join its party once signed in (kept across the sign-in). */
+async function redeemInvite() {
+  const invite = new URLSearchParams(location.search).get("invite") || sessionStorage.getItem("music.invite");
+  if (!invite) return false;
+  if (!session.signedIn) {
+    sessionStorage.setItem("music.invite", invite);
+    history.replaceState(null, "", "/#/login");
+    toast("Log in or sign up to join the party you were invited to.");
+    return false;
+  }
+  sessionStorage.removeItem("music.invite");
+  history.replaceState(null, "", "/");
+  const joined = await attempt(() => api("POST", "/api/session/invite/join", { invite }));
+  if (joined) { go(`party/${joined.session.code}`); return true; }
+  return false;
+}
+
 (async () => {
   renderAccount();
   renderBar();
   if (session.signedIn) await attempt(afterSignIn);
   renderAccount();
-  await route();
+  if (!(await redeemInvite())) await route();
 })();

@@ -7,6 +7,13 @@ import { api, socketToken } from "./api.js";
 import { player } from "./player.js";
 
 const FINAL = new Set([4401, 4403, 4404, 4409, 4410]);
+export const CLOSED = {
+  4401: "Your sign-in has expired: log in again.",
+  4403: "The host removed you from this party (or this page's address is not allowed).",
+  4404: "No party has that code, or it has ended.",
+  4409: "This party is full.",
+  4410: "The party has ended.",
+};
 
 class Party extends EventTarget {
   constructor() {
@@ -53,13 +60,16 @@ class Party extends EventTarget {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/session/${this.code}/?token=${encodeURIComponent(token)}`);
     this.socket = socket;
-    socket.addEventListener("open", () => this.measureClock());
+    socket.addEventListener("open", () => { this.retry = 1; this.measureClock(); });
     socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.closedWith = event.code;
       if (FINAL.has(event.code) || !this.code) { this.detach(); this.emit("closed", event.code); return; }
-      setTimeout(() => this.socket === socket && this.connect(), 1000); // a network blip: back, and resync
+      // A network blip, a restart, maintenance (1013): back after a pause that grows, and resync.
+      this.retry = Math.min(30, (this.retry || 1) * 2);
+      this.emit("reconnecting", this.retry);
+      setTimeout(() => this.socket === socket && this.connect(), this.retry * 500);
     });
     player.remote = this.controls();
   }
@@ -79,8 +89,14 @@ class Party extends EventTarget {
     player.remote = null;
   }
 
+  /** Sends a frame; false (and an error event saying so) while the socket is reconnecting. */
   send(type, data = {}) {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type, data }));
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ type, data }));
+      return true;
+    }
+    this.emit("error", { code: "offline", message: "Reconnecting to the party: try again in a moment." });
+    return false;
   }
 
   controls() {
@@ -189,10 +205,13 @@ class Party extends EventTarget {
     if (this.state !== s) return; // a newer state came meanwhile
     const fresh = player.audio.dataset.songId !== song.id;
     if (fresh) {
+      player.report(true); // the song this page was playing (the party moved on)
       player.queue = [song];
       player.context = { type: "session", id: this.code };
       await player.load(0, false);
-      player.audio.addEventListener("canplaythrough", () => this.send("playback:ready", { songId: song.id }), { once: true });
+      if (this.state !== s) return;
+      player.audio.addEventListener("canplaythrough", () => this.socket && this.socket.readyState === WebSocket.OPEN
+        && this.socket.send(JSON.stringify({ type: "playback:ready", data: { songId: song.id } })), { once: true });
     }
     const at = this.position();
     if (!s.isPlaying) {
@@ -208,6 +227,11 @@ class Party extends EventTarget {
     }
     if (fresh || Math.abs(player.audio.currentTime - at) > 0.15) player.audio.currentTime = at;
     if (player.audio.paused) await player.resume();
+    if (fresh && this.state === s) { // buffering took a while: where the party is now
+      player.audio.addEventListener("playing", () => {
+        if (this.state === s && Math.abs(player.audio.currentTime - this.position()) > 0.15) player.audio.currentTime = this.position();
+      }, { once: true });
+    }
   }
 
   async recap() {

@@ -105,8 +105,10 @@ class Player extends EventTarget {
   }
 
   async resume() {
-    this.ensureGraph();
-    if (this.graph && this.graph.ctx.state === "suspended") await this.graph.ctx.resume();
+    // Web Audio starts only after a click or a key: before that (a party page reloaded while it
+    // plays), the audio plays without the equalizer, which joins at the first gesture.
+    if (!navigator.userActivation || navigator.userActivation.hasBeenActive) this.ensureGraph();
+    if (this.graph && this.graph.ctx.state === "suspended") this.graph.ctx.resume();
     try {
       await this.audio.play();
     } catch (error) {
@@ -126,8 +128,9 @@ class Player extends EventTarget {
 
   next() {
     if (this.remote) return this.remote.next();
+    if (this.index + 1 >= this.queue.length) return; // the last song plays on
     this.report(true);
-    if (this.index + 1 < this.queue.length) this.load(this.index + 1, true);
+    this.load(this.index + 1, true);
   }
 
   prev() {
@@ -152,7 +155,7 @@ class Player extends EventTarget {
     this.lastTick = now;
   }
 
-  report(skipped) {
+  report(skipped, { keepalive = false } = {}) {
     const song = this.song;
     const heard = Math.round(this.started);
     this.started = 0;
@@ -160,7 +163,7 @@ class Player extends EventTarget {
     if (!song || heard < 1 || !session.signedIn) return;
     api("POST", "/api/recently-played", {
       songId: song.id, playDuration: heard, skipped, contextType: this.context.type, contextId: this.context.id,
-    }).then(() => this.dispatchEvent(new Event("reported"))).catch(() => { /* a lost report costs a history line */ });
+    }, { keepalive }).then(() => this.dispatchEvent(new Event("reported"))).catch(() => { /* a lost report costs a history line */ });
   }
 
   async loadLyrics(song) {
@@ -184,4 +187,7 @@ class Player extends EventTarget {
 }
 
 export const player = new Player();
+// A tab closed mid-song still reports what was heard.
+window.addEventListener("pagehide", () => player.report(!player.audio.ended, { keepalive: true }));
+document.addEventListener("pointerdown", () => player.playing && player.ensureGraph(), { once: true });
 window.musicPlayer = player; // for the browser tests and the curious
