@@ -24,8 +24,9 @@ from tests.support.ws import session_socket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(static_root):
+    """One server for the module's tests (each test's rows are its own: new ids every time)."""
     with app_server(static_root=static_root) as url:
         yield url
 

@@ -17,8 +17,9 @@ from tests.support.servers import app_server
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(static_root):
+    """One server for the module's tests (each test's rows are its own: new ids every time)."""
     with app_server(static_root=static_root) as url:
         yield url
 
