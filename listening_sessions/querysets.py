@@ -38,6 +38,13 @@ class ParticipantQuerySet(models.QuerySet):
     def present(self) -> Self:
         return self.filter(left_at__isnull=True)
 
+    def members(self) -> Self:
+        """In the session now or before, and not removed by the host."""
+        return self.filter(removed_at__isnull=True)
+
+    def user_ids(self) -> list[str]:
+        return list(self.values_list("user_id", flat=True))
+
 
 class ChatMessageQuerySet(models.QuerySet):
     def for_api(self) -> Self:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django_redis import get_redis_connection  # type: ignore[import-untyped]
 
 from musicapp.platform import metrics
@@ -67,9 +68,9 @@ def start_margin(session_id: str, user_ids: list[str]) -> float:
 
 
 def resync_allowed(session_id: str, user_id: str) -> bool:
-    """At most one resync per SESSION_RESYNC_EVERY_S for a user (all of their tabs)."""
-    every_ms = int(settings.SESSION_RESYNC_EVERY_S * 1000)
-    return bool(_redis().set(_key("resync", session_id, user_id), 1, nx=True, px=every_ms))
+    """At most one resync per SESSION_RESYNC_EVERY_S for a user (all of their tabs): the same
+    once-per-interval key as chat's and reactions' limits."""
+    return cache.add(f"sessions:resync:{session_id}:{user_id}", 1, timeout=settings.SESSION_RESYNC_EVERY_S)
 
 
 def forget(session_id: str) -> None:

@@ -267,24 +267,27 @@ def _end(session: ListeningSession, reason: str) -> None:
     session.is_active, session.is_playing, session.ended_at, session.end_reason = False, False, now, reason
     session.save(update_fields=["is_active", "is_playing", "position", "ended_at", "end_reason", "updated_at"])
     SessionParticipant.objects.present().filter(session=session).update(left_at=now, updated_at=now)
+    played = _played(session)
     for participant in SessionParticipant.objects.filter(session=session).select_related("user"):
         if participant.user_id == session.host_id or participant.wants_recap:
-            _recap(session, participant)
+            _recap(session, participant, played)
     broadcast.send_on_commit(session.pk, "session.ended", reason=reason)
     session_id = session.pk
     transaction.on_commit(lambda: sync.forget(session_id))
 
 
-def _recap(session: ListeningSession, participant: SessionParticipant) -> None:
-    """The songs the session played, in order, crediting who added each, as a private playlist
-    of the participant's (none if nothing played, or if they have it already)."""
+def _played(session: ListeningSession) -> list[tuple[str, str | None]]:
+    """(song, who added it) for each song the session played, in order."""
+    played = PlayedItem.objects.filter(session=session).order_by("played_at", "id")
+    return [(item.song_id, item.added_by_id) for item in played]
+
+
+def _recap(session: ListeningSession, participant: SessionParticipant, entries: list[tuple[str, str | None]]) -> None:
+    """`entries` (what the session played) as a private playlist of the participant's, crediting
+    who added each song (none if nothing played, or if they have it already)."""
     from playlists.services import playlist_create_with_songs
 
-    if participant.recap_id is not None:
-        return
-    played = PlayedItem.objects.filter(session=session).order_by("played_at", "id")
-    entries = [(item.song_id, item.added_by_id) for item in played]
-    if not entries:
+    if participant.recap_id is not None or not entries:
         return
     day = (session.ended_at or timezone.now()).date().isoformat()
     participant.recap = playlist_create_with_songs(
@@ -302,9 +305,7 @@ def recap_request(*, code: str, user: User) -> SessionParticipant:
     with transaction.atomic():
         session = ListeningSession.objects.select_for_update().with_code(code).first()
         participant = (
-            SessionParticipant.objects.filter(session=session, user=user, removed_at__isnull=True)
-            .select_related("user")
-            .first()
+            SessionParticipant.objects.members().filter(session=session, user=user).select_related("user").first()
             if session is not None
             else None
         )
@@ -313,7 +314,7 @@ def recap_request(*, code: str, user: User) -> SessionParticipant:
         participant.wants_recap = True
         participant.save(update_fields=["wants_recap", "updated_at"])
         if not session.is_active:
-            _recap(session, participant)
+            _recap(session, participant, _played(session))
     return participant
 
 
@@ -372,4 +373,4 @@ def member_session(*, code: str, user: User) -> ListeningSession:
 
 def _member(session: ListeningSession, user: User) -> bool:
     """In the session now or before, and not removed by the host."""
-    return SessionParticipant.objects.filter(session=session, user=user, removed_at__isnull=True).exists()
+    return SessionParticipant.objects.members().filter(session=session, user=user).exists()

@@ -9,9 +9,9 @@ from typing import Any
 
 import emoji as unicode_emoji
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django_redis import get_redis_connection  # type: ignore[import-untyped]
 
 from accounts.models import User
 from listening_sessions import broadcast, sync
@@ -37,10 +37,7 @@ def reaction_add(*, session_id: str, user: User, emoji: str) -> Reaction:
     switches.check_writable()
     if len(emoji) > EMOJI_MAX_LENGTH or not unicode_emoji.is_emoji(emoji):  # one emoji, as Unicode defines them
         raise InvalidInput("A reaction is one emoji.", errors={"emoji": ["One emoji."]})
-    every_ms = max(1, int(1000 / settings.SESSION_REACTIONS_PER_S))
-    if not get_redis_connection("default").set(
-        f"musicapp:sessions:react:{session_id}:{user.pk}", 1, nx=True, px=every_ms
-    ):
+    if not cache.add(f"sessions:react:{session_id}:{user.pk}", 1, timeout=1 / settings.SESSION_REACTIONS_PER_S):
         raise RateLimited(1, "Too many reactions; a moment, please.")
     with transaction.atomic():
         session = ListeningSession.objects.select_related("current_song").filter(pk=session_id, is_active=True).first()
@@ -73,7 +70,7 @@ def sync_report(*, session_id: str, user: User, position: float, offset: float, 
     drift = position - expected
     changed = sync.report(session_id, user.pk, drift=drift, rtt=rtt, offset=offset)
     if changed:
-        present = list(SessionParticipant.objects.present().filter(session=session).values_list("user_id", flat=True))
+        present = SessionParticipant.objects.present().filter(session=session).user_ids()
         broadcast.send_to_user(session_id, session.host_id, "sync.status", data=sync_status(session, present))
     if abs(drift) > settings.SESSION_RESYNC_DRIFT_S and sync.resync_allowed(session_id, user.pk):
         return {**broadcast.playback(session, now=now), "resync": True, "drift": round(drift, 3)}

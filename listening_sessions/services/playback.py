@@ -80,7 +80,7 @@ def _set_song(session: ListeningSession, song: Song | None, added_by_id: str | N
 
 
 def _present_ids(session: ListeningSession) -> list[str]:
-    return list(SessionParticipant.objects.present().filter(session=session).values_list("user_id", flat=True))
+    return SessionParticipant.objects.present().filter(session=session).user_ids()
 
 
 def _schedule_start(session: ListeningSession, now: datetime, *, new_song: bool) -> None:
