@@ -102,6 +102,14 @@ export async function socketToken() {
   return session.tokens && session.tokens.accessToken;
 }
 
+/** The URL of a WebSocket path of this origin, with a fresh access token; null when signed out. */
+export async function socketUrl(path) {
+  const token = await socketToken();
+  if (!token) return null;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${location.host}${path}?token=${encodeURIComponent(token)}`;
+}
+
 export function signIn(body) {
   session.tokens = { accessToken: body.accessToken, refreshToken: body.refreshToken, user: body.user };
 }

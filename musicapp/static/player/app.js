@@ -1,6 +1,6 @@
 // The web player's pages: a hash router (#/album/<id> ...), each page built from the public API.
 
-import { api, ApiError, session, signIn, signOut, socketToken } from "./api.js";
+import { api, ApiError, session, signIn, signOut, socketUrl } from "./api.js";
 import { cover, failed, fmt, h, toast } from "./dom.js";
 import { CLOSED, party } from "./party.js";
 import { EQ_FREQUENCIES, player } from "./player.js";
@@ -275,6 +275,7 @@ const routes = {
 
   login: () => page("Log in", form([field("Email", "email", "email", { required: true, autocomplete: "username" }), field("Password", "password", "password", { required: true, autocomplete: "current-password" })],
     "Log in", async (data) => {
+      const hash = location.hash;
       try {
         signIn(await api("POST", "/api/auth/login", data));
       } catch (error) {
@@ -282,7 +283,7 @@ const routes = {
         throw error;
       }
       await afterSignIn();
-      if (!(await redeemInvite())) go("");
+      if (!(await redeemInvite()) && !gone(hash)) go(""); // not if the user went elsewhere meanwhile
     }, [h("a", { href: "#/forgot" }, "Forgot your password?")])),
 
   signup: () => page("Sign up", form([field("Name", "name", "text", { required: true, maxlength: 100 }), field("Email", "email", "email", { required: true, autocomplete: "username" }), field("Password", "password", "password", { required: true, minlength: 8, autocomplete: "new-password" })],
@@ -297,10 +298,11 @@ const routes = {
     page("Enter your code", mailNotice(),
       form([field("Email", "email", "email", { value: email, required: true }), field("6-digit code", "otp", "text", { inputmode: "numeric", pattern: "[0-9]{6}", maxlength: 6, required: true, autocomplete: "one-time-code" })],
         "Verify", async (data) => {
+          const hash = location.hash;
           signIn(await api("POST", "/api/auth/verify-otp", data));
           await afterSignIn();
           toast("Welcome!");
-          if (!(await redeemInvite())) go("");
+          if (!(await redeemInvite()) && !gone(hash)) go(""); // not if the user went elsewhere meanwhile
         }, [h("button", { class: "btn", type: "button", onclick: () => attempt(async () => { const b = await api("POST", "/api/auth/resend-otp", { email: main.querySelector("[name=email]").value }); toast(b.message); }) }, "Send a new code")]));
   },
 
@@ -362,10 +364,9 @@ function watchPlaylist(id) {
   if (!session.signedIn) return;
   const live = { id, socket: null };
   state.live = live;
-  socketToken().then((token) => {
-    if (state.live !== live || !token) return;
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    live.socket = new WebSocket(`${scheme}://${location.host}/ws/playlist/${id}/?token=${encodeURIComponent(token)}`);
+  socketUrl(`/ws/playlist/${id}/`).then((url) => {
+    if (state.live !== live || !url) return;
+    live.socket = new WebSocket(url);
     live.socket.addEventListener("message", (event) => {
       const frame = JSON.parse(event.data);
       if (location.hash !== `#/playlist/${id}`) return;

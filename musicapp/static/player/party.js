@@ -3,7 +3,7 @@
 // serverTime)` for the position, and `startAt` for a start shared by everyone. The page's
 // buttons send commands instead of acting locally.
 
-import { api, socketToken } from "./api.js";
+import { api, socketUrl } from "./api.js";
 import { player } from "./player.js";
 
 const FINAL = new Set([4401, 4403, 4404, 4409, 4410]);
@@ -55,10 +55,9 @@ class Party extends EventTarget {
   }
 
   async connect() {
-    const token = await socketToken();
-    if (!token || !this.code) return;
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/session/${this.code}/?token=${encodeURIComponent(token)}`);
+    const url = this.code && (await socketUrl(`/ws/session/${this.code}/`));
+    if (!url || !this.code) return;
+    const socket = new WebSocket(url);
     this.socket = socket;
     socket.addEventListener("open", () => { this.retry = 1; this.measureClock(); });
     socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
