@@ -13,7 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 import environ
+import redis.exceptions
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -189,26 +192,32 @@ CACHES = {
 CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "musicapp.platform.counters.CounterCache"}
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "musicapp.platform.realtime.ChannelLayer",
+        "BACKEND": "musicapp.platform.realtime.ChannelLayer",  # channels-redis's pub/sub layer
         "CONFIG": {
             "hosts": [
                 {
                     "address": REDIS_CACHE_URL,
-                    # Longer than the layer's blocking receive (5 s): a read timeout equal to it
-                    # (redis-py's default) killed every idle socket after 5 s.
-                    "socket_timeout": 15,
+                    # A hung Redis holds a broadcast (and the request that sent it) 5 s at most;
+                    # the pub/sub receive loop reads with its own 0.1 s timeout.
+                    "socket_timeout": 5,
                     "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_S", default=2.0),
                     "socket_keepalive": True,
                     "health_check_interval": 15,
-                    "max_connections": 200,
+                    # A broadcast right after Redis came back finds the pool's connections dead:
+                    # reconnected and sent again, not lost (redis-py retries nothing by default).
+                    # Not on a timeout: that would hold a hung Redis's broadcast 4 x 5 s.
+                    "retry": Retry(
+                        ExponentialWithJitterBackoff(base=0.05, cap=0.5),
+                        3,
+                        supported_errors=(redis.exceptions.ConnectionError,),
+                    ),
+                    "retry_on_error": [redis.exceptions.ConnectionError],
                 }
             ],
-            "prefix": "musicapp:asgi",
+            "prefix": "musicapp:asgi:",
+            # A socket this many messages behind (its client reads too slowly) is closed for a
+            # resync (1013) rather than its backlog growing without bound.
             "capacity": 1000,
-            "expiry": 30,
-            # Sessions' sockets hold for hours; a member whose process vanished without leaving
-            # goes after a day at most (its sends fail silently meanwhile).
-            "group_expiry": 86400,
         },
     }
 }

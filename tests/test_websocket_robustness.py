@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from listening_sessions import services as session_services
+from musicapp.platform import realtime
 from playlists import services
 from tests.factories import PlaylistFactory, SongFactory, UserFactory
 from tests.support.servers import app_server
@@ -90,19 +91,38 @@ def test_an_unknown_path_is_refused_cleanly(server):
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
 
 
-def test_a_thousand_listeners_dropping_at_once_leave_no_stale_members(listening):
+def test_a_thousand_listeners_dropping_at_once_leave_no_stale_subscriptions(listening):
+    """The layer is Redis pub/sub: a socket is one subscribed channel, its playlist's group one
+    subscription of the server process. All of them go when the sockets drop at once."""
     playlist, _owner, url = listening
-    group_key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:group:{services.group_name(playlist.pk)}"
-    members = redis.Redis.from_url(settings.REDIS_CACHE_URL)
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    group = f"{prefix}__group__{services.group_name(playlist.pk)}"
+    redis_server = redis.Redis.from_url(settings.REDIS_CACHE_URL)
+
+    def subscriptions() -> tuple[int, int]:
+        """(the server's subscribers of the group, sockets' channels subscribed)"""
+        return redis_server.pubsub_numsub(group)[0][1], len(redis_server.pubsub_channels(f"{prefix}specific.*"))
+
+    _, sockets_before = subscriptions()
 
     async def crowd(n: int) -> None:
         sockets = await asyncio.gather(*(aconnect(url, open_timeout=30) for _ in range(n)))
-        assert members.zcard(group_key) == n
+        assert subscriptions() == (1, sockets_before + n)
         for socket in sockets:  # drop without a goodbye: the server sees them all go at once
             socket.transport.abort()
 
     asyncio.run(crowd(1000))
     deadline = time.monotonic() + 30
-    while members.zcard(group_key):
-        assert time.monotonic() < deadline, f"{members.zcard(group_key)} stale members left in the group"
+    while subscriptions() != (0, sockets_before):
+        assert time.monotonic() < deadline, f"left subscribed (group, sockets): {subscriptions()}"
         time.sleep(0.2)
+
+
+def test_a_socket_told_to_resync_is_closed_for_its_client_to_reconnect(listening):
+    """realtime.resync (the layer's Redis connection came back, or the socket fell behind)."""
+    playlist, _owner, url = listening
+    with connect(url, open_timeout=10) as socket, pytest.raises(ConnectionClosed) as closed:
+        time.sleep(0.2)  # the server has joined the socket to the playlist's group
+        realtime.send_now(services.group_name(playlist.pk), {"type": "realtime.resync", "code": 1012})
+        socket.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012

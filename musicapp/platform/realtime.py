@@ -2,61 +2,103 @@
 
 Broadcasts are sent after the transaction commits, so nobody hears of a change that rolled back.
 
-ChannelLayer is channels-redis's layer made to hold up: settings give its Redis connections a
-read timeout longer than the layer's own blocking receive (redis-py's default 5 s equals it, and
-killed every idle socket after 5 s), and group membership changes wait for a connection instead
-of failing when a thousand sockets close at once (the pool's limit), retrying a Redis hiccup,
-so no dead member is left in a group for every later broadcast to pay for.
+ChannelLayer is channels-redis's pub/sub layer (RedisPubSubChannelLayer). Its core layer
+(RedisChannelLayer) delivered a group message as one Redis list entry per member, popped one
+round trip at a time by each process: an edit reached the last of a playlist's 3,000 listeners
+after P99 0.93 s (docs/PERFORMANCE.md). Through pub/sub, a broadcast is one PUBLISH that each
+process subscribed to the group receives once and hands to its own members in memory.
+
+Pub/sub forgets what it could not deliver, so two things are added here, both ending in a
+`realtime.resync` event that closes the socket (JsonConsumer) for its client to reconnect and
+be sent the state again (WS.md: "a client that reconnects receives session:state again"):
+- the process's pub/sub connection to Redis came back after a loss (what was published
+  meanwhile never arrived): every socket of the process, close code 1012;
+- a socket fell `capacity` messages behind (its client reads too slowly): that socket alone,
+  close code 1013, instead of its backlog growing without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.exceptions
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
+from channels_redis.utils import _wrap_close, decode_hosts
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-# Group changes in flight per process (and event loop), below the pool's max_connections so
-# that receives and broadcasts always find a connection too.
-GROUP_OPS_IN_FLIGHT = 32
-ATTEMPTS = 5
+RESYNC = "realtime.resync"
+SERVICE_RESTART = 1012  # WebSocket close codes (RFC 6455 / IANA): reconnect and resync
+TRY_AGAIN_LATER = 1013
 
 
-class ChannelLayer(RedisChannelLayer):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+class _Inbox(asyncio.Queue):
+    """One socket's messages, at most `capacity`: past that they are dropped for a resync."""
 
-    def _slot(self) -> asyncio.Semaphore:
+    def __init__(self, capacity: int, resync: bytes) -> None:
+        super().__init__()
+        self.capacity, self.resync = capacity, resync
+
+    def put_nowait(self, item: Any) -> None:
+        if self.qsize() >= self.capacity:
+            while not self.empty():
+                self.get_nowait()
+            item = self.resync
+        super().put_nowait(item)
+
+
+class _Shard(RedisSingleShardConnection):
+    """The process's pub/sub connection to one Redis, which says when it came back."""
+
+    channel_layer: _LoopLayer
+    _watched: Any = None
+
+    async def subscribe(self, channel: str) -> None:
+        await super().subscribe(channel)
+        connection = self._pubsub.connection if self._pubsub else None
+        if connection is not None and connection is not self._watched:
+            # Called on every connect after the pool's first: redis-py has resubscribed by then.
+            connection.register_connect_callback(self._reconnected)
+            self._watched = connection
+
+    def _reconnected(self, _connection: Any) -> None:
+        sockets = len(self.channel_layer.channels)
+        logger.warning("the channel layer's Redis connection came back: %d sockets resync", sockets)
+        self.channel_layer.resync_all()
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    def __init__(self, hosts: Any = None, *, capacity: int = 1000, **kwargs: Any) -> None:
+        super().__init__(hosts, **kwargs)
+        self.capacity = capacity
+        self._shards: list[RedisSingleShardConnection] = [_Shard(host, self) for host in decode_hosts(hosts)]
+
+    def _resync_event(self, code: int) -> bytes:
+        return self.channel_layer.serialize({"type": RESYNC, "code": code})
+
+    async def _subscribe_to_channel(self, channel: str) -> None:
+        self.channels[channel] = _Inbox(self.capacity, self._resync_event(TRY_AGAIN_LATER))
+        await self._get_shard(channel).subscribe(channel)
+
+    def resync_all(self) -> None:
+        event = self._resync_event(SERVICE_RESTART)
+        for inbox in self.channels.values():
+            while not inbox.empty():
+                inbox.get_nowait()
+            inbox.put_nowait(event)
+
+
+class ChannelLayer(RedisPubSubChannelLayer):
+    def _get_layer(self) -> _LoopLayer:  # the library's, making our loop layer
         loop = asyncio.get_running_loop()
-        if loop not in self._slots:
-            self._slots[loop] = asyncio.Semaphore(GROUP_OPS_IN_FLIGHT)
-        return self._slots[loop]
-
-    async def _steadily(self, operation: Callable[[], Awaitable[None]]) -> None:
-        async with self._slot():
-            for attempt in range(ATTEMPTS):
-                try:
-                    return await operation()
-                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                    if attempt == ATTEMPTS - 1:
-                        raise
-                    await asyncio.sleep(0.05 * 2**attempt * (1 + random.random()))
-
-    async def group_add(self, group: str, channel: str) -> None:
-        await self._steadily(lambda: super(ChannelLayer, self).group_add(group, channel))
-
-    async def group_discard(self, group: str, channel: str) -> None:
-        await self._steadily(lambda: super(ChannelLayer, self).group_discard(group, channel))
+        if loop not in self._layers:
+            self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            _wrap_close(self, loop)
+        return self._layers[loop]
 
 
 def send_now(group: str, event: dict[str, Any]) -> None:

@@ -99,8 +99,8 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
     MAX_FRAME_BYTES gets an `error` event ({code, message}) and the socket stays open; so does a
     command that raises a DomainError (its code and message). Subclasses implement
     `command(type, data)`; refusals on connect use `refuse(code)`. Group membership goes
-    through the channel layer (musicapp.platform.realtime.ChannelLayer), which holds up when
-    many sockets come and go at once.
+    through the channel layer (musicapp.platform.realtime.ChannelLayer); a socket that may have
+    missed a broadcast is closed with 1012 or 1013 for its client to reconnect and resync.
     """
 
     MAX_FRAME_BYTES = 16 * 1024
@@ -126,6 +126,11 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
     async def login_ended(self, event: dict[str, Any]) -> None:
         await self.close(code=4401)
 
+    async def realtime_resync(self, event: dict[str, Any]) -> None:
+        # This socket may have missed a broadcast (musicapp.platform.realtime): its client
+        # reconnects on 1012/1013 and is sent the state again.
+        await self.close(code=event["code"])
+
     async def refuse(self, close_code: int) -> None:
         """Refuse after the handshake: a close code can only follow an accepted socket."""
         await self.accept()
@@ -139,7 +144,7 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", []):
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # the member expires with the group (group_expiry) at worst
+            except Exception:  # a process-local member: it costs nothing once its socket is gone
                 logger.warning("could not leave %s", group, exc_info=True)
 
     async def send_error(self, code: str, message: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from django.conf import settings as django_settings
 from library.models import Lyrics
 from library.services import lyrics_save
 from musicapp.adapters import media
+from musicapp.platform import realtime
 from search import services as search
 from tests.factories import PASSWORD, AlbumFactory, ArtistFactory, SongFactory, UserFactory
 from tests.support.media import image_bytes, wav_bytes
@@ -331,6 +333,16 @@ def test_a_playlist_edited_in_one_page_shows_in_the_other(server, browser, catal
     mine.focus("[aria-label='Move Night Bus down']")
     mine.keyboard.press("Enter")
     theirs.wait_for_function("document.querySelector('#playlist-songs li .title')?.textContent === 'Moth Waltz'")
+
+    # The server closes the sockets for a resync (1012: its Redis connection came back, say) and
+    # an edit lands before they are back, unheard: the pages read the playlist again on return.
+    def resync_then_edit() -> None:  # off Playwright's thread, which runs an event loop
+        realtime.send_now(playlists.group_name(playlist.pk), {"type": "realtime.resync", "code": 1012})
+        playlists.playlist_song_add(playlist_id=playlist.pk, user=owner, song_id=catalog[0].pk)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(resync_then_edit).result()
+    theirs.wait_for_selector("#playlist-songs >> text=Porch Light")
 
     for page in pages:
         page.context.close()

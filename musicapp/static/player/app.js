@@ -358,28 +358,33 @@ function applySettings(settings) {
 
 // --- live playlist ------------------------------------------------------------------------------------
 
-function watchPlaylist(id) {
+function watchPlaylist(id, again = false) {
   if (state.live && state.live.id === id && state.live.socket.readyState <= WebSocket.OPEN) return;
   closeLive();
   if (!session.signedIn) return;
   const live = { id, socket: null };
   state.live = live;
+  const redraw = () => {
+    if (location.hash !== `#/playlist/${id}`) return;
+    page.quiet = true; // someone else's edit: redraw without taking the focus
+    routes.playlist(id).catch(failed).finally(() => { page.quiet = false; });
+  };
   socketUrl(`/ws/playlist/${id}/`).then((url) => {
     if (state.live !== live || !url) return;
     live.socket = new WebSocket(url);
+    // Back after a blip, or closed by the server for a resync (1012/1013): an edit may have been
+    // missed meanwhile, so the page is read again.
+    if (again) live.socket.addEventListener("open", redraw);
     live.socket.addEventListener("message", (event) => {
       const frame = JSON.parse(event.data);
       if (location.hash !== `#/playlist/${id}`) return;
-      if (frame.type === "playlist:update") {
-        page.quiet = true; // someone else's edit: redraw without taking the focus
-        routes.playlist(id).catch(failed).finally(() => { page.quiet = false; });
-      }
+      if (frame.type === "playlist:update") redraw();
       if (frame.type === "playlist:deleted") { toast("This playlist was deleted."); go("playlists"); }
     });
     live.socket.addEventListener("close", (event) => {
       // A blip: listen again while the page is still open (not when the socket was refused).
       if (state.live === live && ![4401, 4403, 4404, 4410].includes(event.code)) {
-        setTimeout(() => { if (state.live === live) { state.live = null; watchPlaylist(id); } }, 2000);
+        setTimeout(() => { if (state.live === live) { state.live = null; watchPlaylist(id, true); } }, 2000);
       }
     });
   });
