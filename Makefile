@@ -63,9 +63,9 @@ test: $(VENV)/.installed chromium proxy-tools
 	$(TYPECHECK)
 	$(DEV) -- $(PY) -m pytest $(PYTEST_ARGS)
 
-# Issue 14's benchmarks against its goals (docs/PERFORMANCE.md has the results and the exact
-# commands): the data set topped up to BENCH_DATA (seed_demo --totals: a rerun adds nothing), then
-# the production layout under load (bench/load.py: closed loop, catalog through nginx, open loop,
+# Issue 14's benchmarks against its goals, their results written into docs/PERFORMANCE.md (its
+# `make bench` block, by bench/run_all.py, with the exact commands): the data set topped up to
+# BENCH_DATA (seed_demo --totals: a rerun adds nothing), then the production layout under load (bench/load.py: closed loop, catalog through nginx, open loop,
 # Zipf mix), 10,000 session sockets on two ws processes, one live playlist with 3,000 listeners,
 # logins from 10 clients, and cost growth with the plays table. Needs Debian's wrk (installed
 # here where apt-get can) and nginx (make proxy-tools). BENCH_ARGS go to bench/load.py.
@@ -76,11 +76,7 @@ bench: $(VENV)/.installed proxy-tools
 	$(DEV) -- sh -c '\
 	  $(PY) manage.py migrate --noinput && \
 	  $(PY) manage.py seed_demo --totals $(BENCH_DATA) && \
-	  $(PY) bench/load.py $(BENCH_ARGS) && \
-	  $(PY) bench/sessions.py --sessions 200 --participants 50 --rate 20 --seconds 30 && \
-	  $(PY) bench/fanout.py --listeners 3000 --edits 20 && \
-	  $(PY) bench/auth.py --concurrency 10 && \
-	  $(PY) bench/growth.py'
+	  $(PY) bench/run_all.py --data-set "$(BENCH_DATA)" --load-args "$(BENCH_ARGS)"'
 
 # The fuzzers at full size (issue 15): schemathesis over every operation of /api/schema, anonymous
 # and signed in, all checks, new examples each run, at least 20,000 requests; and the WebSocket
