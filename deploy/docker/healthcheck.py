@@ -3,6 +3,8 @@
 port, with a Host that ALLOWED_HOSTS accepts. Exit 0 when it answers 200. The worker (and any
 other command) serves no HTTP: it counts as healthy while it runs."""
 
+import contextlib
+import ipaddress
 import os
 import sys
 import urllib.request
@@ -29,10 +31,12 @@ def main() -> int:
     if kind is None:
         return 0
     port = os.environ.get("PORT", "8000") if kind == "web" else os.environ.get("WS_PORT", "8001")
-    address = os.environ.get("LISTEN_HOST", "0.0.0.0")
-    address = "127.0.0.1" if address in ("0.0.0.0", "") else address
+    address = os.environ.get("LISTEN_HOST", "").strip("[]")
+    with contextlib.suppress(ValueError):  # a name rather than an address: used as it is
+        if not address or ipaddress.ip_address(address).is_unspecified:  # every interface
+            address = "127.0.0.1"
     if ":" in address:
-        address = f"[{address.strip('[]')}]"
+        address = f"[{address}]"
     hosts = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip() and h.strip() != "*"]
     host = hosts[0].strip().lstrip(".") if hosts else "localhost"
     # X-Forwarded-Proto: with BEHIND_TLS_PROXY and SECURE_SSL_REDIRECT on, a plain request would
