@@ -1,7 +1,8 @@
 """Who has a socket open in a session, across server processes (Redis).
 
 Each socket is a member `<user id>|<channel name>` of a sorted set per session, scored with the
-time it is alive until; it renews that every HEARTBEAT_S. A user is present while one of their
+time it is alive until; every HEARTBEAT_S each server process renews all of its sockets at once
+(sockets_alive: one round trip). A user is present while one of their
 sockets is alive: two tabs are one participant. When a user's last socket closes, they are
 counted gone only after LEAVE_GRACE_S (a reload, or a server restart that reconnects them
 elsewhere, must not make them leave and rejoin, nor hand the host on); a socket that vanished
@@ -12,6 +13,8 @@ two processes deciding at once cannot both see "last".
 from __future__ import annotations
 
 import time
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django_redis import get_redis_connection  # type: ignore[import-untyped]
@@ -47,11 +50,23 @@ def _redis():
 
 
 def socket_alive(session_id: str, user_id: str, channel_name: str) -> None:
-    """A socket opened, or renews itself: alive for PRESENCE_TTL_S more."""
-    key = _key(session_id)
-    client = _redis()
-    client.zadd(key, {_member(user_id, channel_name): time.time() + settings.SESSION_PRESENCE_TTL_S})
-    client.expire(key, 24 * 3600)
+    """A socket opened: alive for PRESENCE_TTL_S, then renewed by its process's heartbeat."""
+    sockets_alive([(session_id, user_id, channel_name)])
+
+
+def sockets_alive(sockets: Iterable[tuple[str, str, str]]) -> None:
+    """Many sockets, as (session id, user id, channel name), renew at once: one round trip."""
+    until = time.time() + settings.SESSION_PRESENCE_TTL_S
+    members: dict[str, dict[str, float]] = defaultdict(dict)
+    for session_id, user_id, channel_name in sockets:
+        members[_key(session_id)][_member(user_id, channel_name)] = until
+    if not members:
+        return
+    pipe = _redis().pipeline(transaction=False)
+    for key, scores in members.items():
+        pipe.zadd(key, scores)
+        pipe.expire(key, 24 * 3600)
+    pipe.execute()
 
 
 def socket_closed(session_id: str, user_id: str, channel_name: str) -> None:
