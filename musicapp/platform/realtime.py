@@ -45,9 +45,13 @@ class _Inbox(asyncio.Queue):
 
     def put_nowait(self, item: Any) -> None:
         if self.qsize() >= self.capacity:
-            while not self.empty():
-                self.get_nowait()
-            item = self.resync
+            return self.replace_all(self.resync)
+        super().put_nowait(item)
+
+    def replace_all(self, item: Any) -> None:
+        """Drop what is waiting; `item` is all there is to read."""
+        while not self.empty():
+            self.get_nowait()
         super().put_nowait(item)
 
 
@@ -76,20 +80,19 @@ class _LoopLayer(RedisPubSubLoopLayer):
         super().__init__(hosts, **kwargs)
         self.capacity = capacity
         self._shards: list[RedisSingleShardConnection] = [_Shard(host, self) for host in decode_hosts(hosts)]
+        self._behind = self._resync_event(TRY_AGAIN_LATER)
 
     def _resync_event(self, code: int) -> bytes:
         return self.channel_layer.serialize({"type": RESYNC, "code": code})
 
     async def _subscribe_to_channel(self, channel: str) -> None:
-        self.channels[channel] = _Inbox(self.capacity, self._resync_event(TRY_AGAIN_LATER))
+        self.channels[channel] = _Inbox(self.capacity, self._behind)
         await self._get_shard(channel).subscribe(channel)
 
     def resync_all(self) -> None:
         event = self._resync_event(SERVICE_RESTART)
         for inbox in self.channels.values():
-            while not inbox.empty():
-                inbox.get_nowait()
-            inbox.put_nowait(event)
+            inbox.replace_all(event)
 
 
 class ChannelLayer(RedisPubSubChannelLayer):
