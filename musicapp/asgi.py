@@ -14,6 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from musicapp.platform.metrics import watch_gc_pauses  # noqa: E402
 from musicapp.platform.websocket import JWTQueryStringMiddleware  # noqa: E402
 from musicapp.platform.wsgi_bridge import WsgiOverAsgi  # noqa: E402
 from musicapp.routing import websocket_urlpatterns  # noqa: E402
@@ -30,6 +31,8 @@ http = WsgiOverAsgi(
     body_total_seconds=settings.REQUEST_BODY_TOTAL_S,
     spool_bytes=settings.FILE_UPLOAD_MAX_MEMORY_SIZE,
 )
+
+watch_gc_pauses()
 
 # Origins are checked by each consumer after accepting, so a refusal carries WS.md's 4403.
 application = ProtocolTypeRouter(

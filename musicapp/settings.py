@@ -221,6 +221,10 @@ CHANNEL_LAYERS = {
         },
     }
 }
+# What survives a full garbage collection is frozen out of later ones; every GC_THAW_S the
+# freeze is lifted so that cycles among those objects are collected after all (0: never freeze).
+# musicapp.platform.metrics.watch_gc_pauses.
+GC_THAW_S = env.float("GC_THAW_S", default=600)
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # admin sessions
 # Where cookie sessions (and with them Django's messages) exist at all: the admin. The API
 # authenticates with tokens; no session is built for it (musicapp.platform.middleware).

@@ -6,3 +6,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
 application = get_wsgi_application()
+
+from musicapp.platform.metrics import watch_gc_pauses  # noqa: E402
+
+watch_gc_pauses()

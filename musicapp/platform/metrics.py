@@ -1,9 +1,15 @@
 """The app's own Prometheus metrics, next to django-prometheus's request/DB/cache ones."""
 
 import contextlib
+import gc
+import logging
 import threading
+import time
 
+from django.conf import settings
 from prometheus_client import Counter, Gauge, Histogram
+
+logger = logging.getLogger(__name__)
 
 rate_limited = Counter("musicapp_rate_limited_total", "Requests refused with 429.", ["group"])
 requests_shed = Counter(
@@ -61,3 +67,51 @@ def forget_session(session_id: str) -> None:
     for histogram in (session_drift, session_rtt):
         with contextlib.suppress(KeyError):
             histogram.remove(session_id)
+
+
+# Garbage-collector pauses: a full collection stops the whole process, every socket of a `ws`
+# process at once. Measured through gc.callbacks (watch_gc_pauses, from asgi.py and wsgi.py);
+# one over GC_PAUSE_WARN_S is also logged.
+#
+# At 5,000 session sockets a process holds a few million long-lived objects, and each full
+# collection walked them all: 1-2.4 s, every few seconds, most freeing nothing
+# (docs/PERFORMANCE.md). So what survives a full collection is frozen (gc.freeze: left out of
+# later collections; reference counting still frees it), and the next full collection walks
+# only what came since. Cycles among frozen objects would never be collected, so every
+# GC_THAW_S the freeze is lifted and the next full collection walks everything once.
+GC_PAUSE_WARN_S = 0.05
+gc_pauses = Histogram(
+    "musicapp_gc_pause_seconds",
+    "How long each garbage collection held the process, by generation.",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+_gc = threading.local()
+_gc_thawed_at = time.monotonic()
+
+
+def _gc_pause(phase: str, info: dict) -> None:
+    global _gc_thawed_at
+    if phase == "start":
+        _gc.started = time.perf_counter()
+        return
+    took = time.perf_counter() - getattr(_gc, "started", time.perf_counter())
+    gc_pauses.labels(str(info["generation"])).observe(took)
+    if took > GC_PAUSE_WARN_S:
+        logger.warning(
+            "garbage collection (generation %d) held the process %.0f ms (%d objects freed)",
+            info["generation"],
+            took * 1000,
+            info["collected"],
+        )
+    if info["generation"] == 2 and settings.GC_THAW_S:
+        if time.monotonic() - _gc_thawed_at > settings.GC_THAW_S:
+            gc.unfreeze()
+            _gc_thawed_at = time.monotonic()
+        else:
+            gc.freeze()
+
+
+def watch_gc_pauses() -> None:
+    if _gc_pause not in gc.callbacks:
+        gc.callbacks.append(_gc_pause)
