@@ -87,7 +87,10 @@ class SessionSerializer(serializers.Serializer):
         present = getattr(session, "present", None)
         if present is None:
             present = list(session.participants.present().select_related("user").order_by("joined_at", "id"))
-        return [{**PublicUserSerializer(p.user).data, "is_host": p.user_id == session.host_id} for p in present]
+        # One list serializer, not one serializer built per participant: every socket that joins
+        # is sent all of them, and building 50 serializers was most of a join's CPU.
+        users = PublicUserSerializer([p.user for p in present], many=True).data
+        return [{**user, "is_host": p.user_id == session.host_id} for p, user in zip(present, users, strict=True)]
 
 
 class ChatMessageSerializer(serializers.Serializer):
