@@ -2,42 +2,16 @@
 as it hangs: the real server (uvicorn, as `make run` serves it) pointed at a PostgreSQL port
 that accepts connections and never says a word."""
 
-import contextlib
 import json
-import socket
-import threading
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.support.servers import app_server
+from tests.support.servers import app_server, silent_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextlib.contextmanager
-def silent_server():
-    server = socket.create_server(("127.0.0.1", 0))
-    held, stop = [], threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError, OSError):
-                held.append(server.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()
 
 
 def get(url: str) -> tuple[int, dict, float]:

