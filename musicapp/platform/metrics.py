@@ -86,6 +86,8 @@ gc_pauses = Histogram(
     ["generation"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+# Bound once: the callback runs on every collection, young ones included (many a second).
+_gc_pauses_by_generation = [gc_pauses.labels(str(generation)) for generation in range(3)]
 _gc = threading.local()
 _gc_thawed_at = time.monotonic()
 
@@ -96,7 +98,7 @@ def _gc_pause(phase: str, info: dict) -> None:
         _gc.started = time.perf_counter()
         return
     took = time.perf_counter() - getattr(_gc, "started", time.perf_counter())
-    gc_pauses.labels(str(info["generation"])).observe(took)
+    _gc_pauses_by_generation[info["generation"]].observe(took)
     if took > GC_PAUSE_WARN_S:
         logger.warning(
             "garbage collection (generation %d) held the process %.0f ms (%d objects freed)",
