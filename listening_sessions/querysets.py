@@ -21,15 +21,11 @@ class SessionQuerySet(models.QuerySet):
         return self.active().filter(expires_at__lte=timezone.now())
 
     def for_api(self) -> Self:
-        """Everything the session JSON shows, in three queries."""
-        from listening_sessions.models import QueueItem, SessionParticipant
+        """Everything the session JSON shows, in three queries (the third is its participants'
+        `public_rows`, read by the serializer)."""
+        from listening_sessions.models import QueueItem
 
         return self.select_related("host", "current_song").prefetch_related(
-            Prefetch(
-                "participants",
-                queryset=SessionParticipant.objects.present().select_related("user").order_by("joined_at", "id"),
-                to_attr="present",
-            ),
             Prefetch("queue", queryset=QueueItem.objects.order_by("position"), to_attr="queued"),
         )
 
@@ -41,6 +37,13 @@ class ParticipantQuerySet(models.QuerySet):
     def members(self) -> Self:
         """In the session now or before, and not removed by the host."""
         return self.filter(removed_at__isnull=True)
+
+    def public_rows(self) -> list[tuple[str, str, str]]:
+        """(user id, name, avatar) of those present, first come first: what a session's
+        participant list shows. Rows, not models: every socket that joins is sent the list, and
+        building 50 participants and 50 users as models, then serializing them, was most of a
+        join's CPU (a join storm, docs/RELIABILITY.md)."""
+        return list(self.present().order_by("joined_at", "id").values_list("user_id", "user__name", "user__avatar"))
 
     def user_ids(self) -> list[str]:
         return list(self.values_list("user_id", flat=True))
