@@ -6,7 +6,8 @@ commit reaches every socket of the session, on whichever server process it lives
 
 Close codes: 4401 no valid token, 4403 origin not allowed, 4404 no such active session,
 4409 the session is full, 4410 the session ended, 1000 the user left it (REST), 4403 the host
-removed them (and they may not come back without a new invite).
+removed them (and they may not come back without a new invite), 1013 try again later (read-only
+maintenance, or too many joins at once in this process: `joins`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from listening_sessions import broadcast, presence, services
 from listening_sessions import serializers as inputs
 from listening_sessions.models import ListeningSession
 from musicapp.platform import metrics
-from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotAllowed, NotFound, RateLimited
+from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotAllowed, NotFound, Overloaded, RateLimited
 from musicapp.platform.handlers import flatten_errors
-from musicapp.platform.websocket import JsonConsumer, origin_allowed, socket_db
+from musicapp.platform.websocket import Admission, JsonConsumer, origin_allowed, socket_db
 
 INPUTS: dict[str, type[serializers.Serializer]] = {
     "playback:play": inputs.PlayInput,
@@ -87,7 +88,7 @@ def _state(session_id: str, user_id: str) -> dict[str, Any]:
     session = ListeningSession.objects.for_api().get(pk=session_id)
     state = camelized(SessionSerializer(session).data)
     if session.host_id == user_id:
-        state["sync"] = services.sync_status(session, [p.user_id for p in session.present])
+        state["sync"] = services.sync_status(session, [p["id"] for p in state["participants"]])
     return state
 
 
@@ -136,6 +137,7 @@ class Heartbeat:
 
 
 heartbeat = Heartbeat()
+joins = Admission(settings.WS_JOINS_AT_ONCE, settings.WS_JOIN_QUEUE, settings.WS_JOIN_WAIT_S)
 
 
 class SessionConsumer(JsonConsumer):
@@ -149,6 +151,14 @@ class SessionConsumer(JsonConsumer):
             return await self.refuse(4403)
         if not self.user.is_authenticated:
             return await self.refuse(4401)
+        try:
+            async with joins.slot():
+                return await self._enter()
+        except Overloaded:  # raised by slot() alone, before _enter: too many joins at once here
+            return await self.refuse(1013)
+
+    async def _enter(self) -> None:
+        """Join the session, then send its state."""
         session_id, refusal = await _join(self.code, self.user)
         if refusal or session_id is None:
             return await self.refuse(refusal or 4404)

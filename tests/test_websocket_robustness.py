@@ -126,3 +126,35 @@ def test_a_socket_told_to_resync_is_closed_for_its_client_to_reconnect(listening
         realtime.send_now(services.group_name(playlist.pk), {"type": "realtime.resync", "code": 1012})
         socket.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+
+
+def test_a_join_waiting_longer_than_its_bound_is_told_to_come_back_and_the_queue_has_a_size():
+    """websocket.Admission alone (the consumer's use of it: listening_sessions' test_live): one
+    join runs, one may wait, and only for wait_s; a third is refused while the second waits."""
+    from musicapp.platform.errors import Overloaded
+    from musicapp.platform.websocket import Admission
+
+    async def scenario() -> list[str]:
+        gate, seen = Admission(at_once=1, queue=1, wait_s=0.3), []
+        release = asyncio.Event()
+
+        async def join(name: str) -> None:
+            try:
+                async with gate.slot():
+                    seen.append(f"{name} in")
+                    await release.wait()
+            except Overloaded:
+                seen.append(f"{name} refused")
+
+        running = asyncio.create_task(join("first"))
+        await asyncio.sleep(0)
+        waiting = asyncio.create_task(join("second"))
+        await asyncio.sleep(0.05)
+        await join("third")  # the queue (one) is taken: refused at once
+        await waiting  # refused after wait_s
+        release.set()
+        await running
+        await join("fourth")  # the slot is free again (and nothing waits)
+        return seen
+
+    assert asyncio.run(scenario()) == ["first in", "third refused", "second refused", "fourth in"]

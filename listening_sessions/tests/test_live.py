@@ -250,6 +250,56 @@ def test_a_socket_waiting_on_the_database_holds_up_no_other_socket(server, sessi
         assert h.expect("playback:update")["currentSongId"] == songs[0].pk
 
 
+def test_joins_past_the_process_limit_are_told_to_come_back_at_once(static_root, session, people):
+    """A join storm (every client of a restarted process at once) must not queue joins past
+    their clients' patience: past WS_JOINS_AT_ONCE running and WS_JOIN_QUEUE waiting, a socket
+    is closed with 1013 at once, and joins go on as soon as the running one is done."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    host, guest = people
+    limits = {**FAST_PRESENCE, "WS_JOINS_AT_ONCE": "1", "WS_JOIN_QUEUE": "0", "METRICS_TOKEN": "metrics-secret"}
+    db = connection.settings_dict
+    with (
+        app_server(static_root=static_root, env=limits) as server,
+        psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+        ) as holder,
+    ):
+        holder.execute(  # another writer holds the session: the first join waits for its lock
+            f"SELECT 1 FROM {ListeningSession._meta.db_table} WHERE id = %s FOR UPDATE",  # noqa: S608
+            [session.pk],
+        )
+        states: list[dict] = []
+
+        def first_join() -> None:
+            with session_socket(server, session.code, guest) as socket:
+                states.append(socket.expect("session:state"))
+
+        first = threading.Thread(target=first_join)
+        first.start()
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s"
+        for _ in range(200):  # until the server's join is inside the database, waiting
+            with connection.cursor() as cursor:  # (not the holder's: its transaction sees a snapshot)
+                cursor.execute(waiting, [db["NAME"]])
+                if cursor.fetchone()[0]:
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the first join never reached the database")
+        assert refused_with(server, f"/ws/session/{session.code}/?token={token(host)}") == 1013
+        holder.rollback()  # the lock is gone: the first join goes through
+        first.join(timeout=10)
+        assert [p["name"] for p in states[0]["participants"]] == ["Hana Host", "Gus Guest"]
+        with session_socket(server, session.code, host) as h:  # and the host may come back now
+            assert h.expect("session:state")["code"] == session.code
+        metrics = urllib.request.Request(f"{server}/metrics", headers={"Authorization": "Bearer metrics-secret"})
+        with urllib.request.urlopen(metrics, timeout=10) as response:
+            assert 'musicapp_socket_joins_shed_total{reason="queue_full"} 1.0' in response.read().decode()
+
+
 def test_two_server_processes_share_one_session(static_root, session, people, songs):
     host, guest = people
     with (

@@ -9,9 +9,12 @@ Origin: origin_allowed() says whether the browser's Origin may open a socket her
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -26,7 +29,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.settings import api_settings
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from musicapp.platform.errors import DomainError
+from musicapp.platform import metrics
+from musicapp.platform.errors import DomainError, Overloaded
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +61,50 @@ def _user_for(raw_token: str) -> tuple[Any, str | None]:
         return auth.get_user(token), token.get("sid")
     except (InvalidToken, TokenError, AuthenticationFailed):
         return None, None
+
+
+class Admission:
+    """A process's expensive connects (a session join: a transaction under the session's row
+    lock, then the state's queries), bounded: at most `at_once` run together, at most `queue`
+    more wait, none longer than `wait_s`. The others raise Overloaded at once, for the consumer
+    to close with 1013 ("try again later") and the client to come back after a pause.
+
+    Without it, 500 sockets joining at once (every client of a restarted process) queued on the
+    database threads past their clients' patience; each client that gave up and reconnected
+    added a second join behind the first, which still ran for nobody, and the queue never
+    drained (docs/RELIABILITY.md, the join storm).
+    """
+
+    def __init__(self, at_once: int, queue: int, wait_s: float) -> None:
+        self.at_once, self.queue, self.wait_s = at_once, queue, wait_s
+        self.waiting = 0
+        # One semaphore per event loop (a server has one; tests may run several).
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        slots = self._slots.setdefault(loop, asyncio.Semaphore(self.at_once))
+        if slots.locked():
+            if self.waiting >= self.queue:
+                metrics.socket_joins_shed.labels("queue_full").inc()
+                raise Overloaded()
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(slots.acquire(), self.wait_s)
+            except TimeoutError:
+                metrics.socket_joins_shed.labels("waited_too_long").inc()
+                raise Overloaded() from None
+            finally:
+                self.waiting -= 1
+        else:
+            await slots.acquire()
+        try:
+            yield
+        finally:
+            slots.release()
 
 
 def login_group(login_id: str) -> str:

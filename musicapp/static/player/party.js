@@ -59,16 +59,18 @@ class Party extends EventTarget {
     if (!url || !this.code) return;
     const socket = new WebSocket(url);
     this.socket = socket;
-    socket.addEventListener("open", () => { this.retry = 1; this.measureClock(); });
+    socket.addEventListener("open", () => this.measureClock());
     socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.closedWith = event.code;
       if (FINAL.has(event.code) || !this.code) { this.detach(); this.emit("closed", event.code); return; }
-      // A network blip, a restart, maintenance (1013): back after a pause that grows, and resync.
+      // A network blip, a restart, a busy server or maintenance (1013): back after a pause that
+      // grows until the session's state arrives again, spread at random so that the clients of a
+      // restarted server do not all come back in the same instant (a join storm).
       this.retry = Math.min(30, (this.retry || 1) * 2);
       this.emit("reconnecting", this.retry);
-      setTimeout(() => this.socket === socket && this.connect(), this.retry * 500);
+      setTimeout(() => this.socket === socket && this.connect(), this.retry * 500 * (0.5 + Math.random()));
     });
     player.remote = this.controls();
   }
@@ -136,6 +138,7 @@ class Party extends EventTarget {
   receive({ type, data }) {
     switch (type) {
       case "session:state":
+        this.retry = 1; // joined: the next blip starts from a short pause again
         this.state = data;
         this.revision = data.revision;
         this.follow();
