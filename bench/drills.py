@@ -9,8 +9,13 @@ own (so that stopping it harms nothing else), and PostgreSQL (the devservices' o
 through a TCP proxy of the drill's, which can stall the traffic or drop every connection as a
 restart would. Load, throughout: REST requests sent on a schedule (--rate a second: catalog and
 listener reads, and plays reported, whose 201s are counted) and --sessions x 50 session sockets,
-each host sending a playback command every 2 s; a closed socket reconnects after 0.5 s and must
-get the session's state again.
+each host sending a playback command every 2 s; a closed socket (or one refused with 1013, a busy
+server) reconnects after a pause that doubles from 0.5 s to 15 s, at random within ±50%, as the
+web player does, and must get the session's state again.
+
+First every socket connects at once (a join storm, as when the clients of a restarted server
+come back): the time until all have their session's state, and the connects closed at once
+meanwhile (1013: the bound on connects per process). The baseline (30 s) starts once all are in.
 
 The drills, one after the other, each after a quiet spell:
   redis      Redis stopped for 10 s, then started again (empty)
@@ -57,6 +62,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
+from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.servers import BIN, wait_ready  # noqa: E402
@@ -155,6 +161,8 @@ class Record:
         self.down: dict[int, float] = {}  # sockets closed and not back yet: when they closed
         self.health: list[tuple[float, int]] = []
         self.acked: dict[str, int] = {}  # session code -> the last revision its host was told
+        self.in_session: set[int] = set()  # sockets that have had the session's state once
+        self.refused: collections.Counter[int] = collections.Counter()  # connects closed at once, by code
 
     def now(self) -> float:
         return time.monotonic() - self.started
@@ -235,12 +243,15 @@ async def participant(url: str, record: Record, stop: asyncio.Event, code: str |
     """One socket, reconnecting when closed; a host (code given) sends a command every 2 s."""
     dropped_at: float | None = None
     record_key = object()  # this socket, in record.down
+    pause = 0.5  # before reconnecting: doubles until the state arrives again, with jitter
     while not stop.is_set():
         try:
             async with connect(url, open_timeout=10, max_queue=None) as sock:
                 first = json.loads(await asyncio.wait_for(sock.recv(), 10))
                 if first["type"] != "session:state":
                     raise RuntimeError(first)
+                pause = 0.5
+                record.in_session.add(id(record_key))
                 if dropped_at is not None:
                     record.socket_drops.append((dropped_at, record.now() - dropped_at))
                     record.down.pop(id(record_key), None)
@@ -255,10 +266,13 @@ async def participant(url: str, record: Record, stop: asyncio.Event, code: str |
                         frame = json.loads(await asyncio.wait_for(sock.recv(), 0.5))
                         if code and frame["type"] == "playback:update":
                             record.acked[code] = max(record.acked.get(code, 0), frame["data"]["revision"])
-        except Exception:  # noqa: BLE001 - a drop: note it, come back
+        except Exception as error:  # noqa: BLE001 - a drop: note it, come back
+            if isinstance(error, ConnectionClosed) and error.rcvd is not None:
+                record.refused[error.rcvd.code] += 1
             if dropped_at is None and not stop.is_set():
                 dropped_at = record.down[id(record_key)] = record.now()
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(pause * (0.5 + random.random()))
+            pause = min(15.0, pause * 2)
     if dropped_at is not None:
         record.socket_drops.append((dropped_at, None))
 
@@ -416,8 +430,22 @@ async def drive(args, base, record, people, groups, songs, proxy, redis, apps, e
         results[name] = window(record, start, record.now(), fault_end)
         print(f"{name}: {results[name]}", flush=True)
 
-    await asyncio.sleep(quiet)  # everyone connected, caches warm
-    results["baseline"] = window(record, 2, record.now(), 2)
+    # Every socket connects at once (a join storm): how long until all have their state, and
+    # what was refused meanwhile (1013: the bound on connects per process). The baseline starts
+    # once they are all in.
+    sockets = sum(len(members) for _, members, _ in groups)
+    while len(record.in_session) < sockets and record.now() < 300:
+        await asyncio.sleep(0.2)
+    results["connect"] = {
+        "sockets": sockets,
+        "all_in_s": round(record.now(), 1) if len(record.in_session) == sockets else None,
+        "in": len(record.in_session),
+        "closed_at_connect_by_code": dict(record.refused),
+    }
+    print(f"connect: {results['connect']}", flush=True)
+    start = record.now()
+    await asyncio.sleep(2 * quiet)  # caches warm
+    results["baseline"] = window(record, start, record.now(), start)
     if "redis" in args.only:
         await drill("redis: stopped 10 s", redis.stop, redis.start, 10)
     if "pg-stall" in args.only:
@@ -521,7 +549,7 @@ def report(args, results: dict) -> None:
             f"| {r['recovered_after_s']} s | {r['sockets_dropped']} | {r['sockets_back_max_s']} s "
             f"| {r['sockets_not_back']} | {r['health']} |"
         )
-    for name in ("worker: killed mid-job", "meilisearch: hung", "lost"):
+    for name in ("connect", "worker: killed mid-job", "meilisearch: hung", "lost"):
         print(f"\n{name}: {results.get(name)}")
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "drills.json").write_text(json.dumps(results, indent=2))

@@ -40,7 +40,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.servers import wait_ready  # noqa: E402
+from bench.servers import ALL_MAY_WAIT, wait_ready  # noqa: E402
 from library.models import Song  # noqa: E402
 from musicapp.dev.devservices import free_port  # noqa: E402
 from playlists import services  # noqa: E402
@@ -52,7 +52,7 @@ def start_ws_server(port: int) -> subprocess.Popen:
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("ws:"))
     command = line.split(":", 1)[1].replace("${WS_PORT:-8001}", str(port)).replace("${WS_CONCURRENCY:-1}", "1")
     command = command.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (the Procfile's bind, made loopback)
-    env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "WARNING", **ALL_MAY_WAIT}
     args = command.split()
     proc = subprocess.Popen([str(BIN / args[0]), *args[1:]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     wait_ready(port)

@@ -38,6 +38,12 @@ PATHS = {
 }
 
 
+# For benchmarks that connect thousands of sockets within seconds (fanout.py, sessions.py): each
+# one may wait its turn instead of being told to come back (1013, the bound on connects per
+# process, musicapp.platform.websocket.Admission), which is not what they measure.
+ALL_MAY_WAIT = {"WS_CONNECT_QUEUE": "100000", "WS_CONNECT_WAIT_S": "600"}
+
+
 def wait_ready(port: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

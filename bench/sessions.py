@@ -40,7 +40,7 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.servers import wait_ready  # noqa: E402
+from bench.servers import ALL_MAY_WAIT, wait_ready  # noqa: E402
 from library.models import Song  # noqa: E402
 from listening_sessions import services  # noqa: E402
 from listening_sessions.models import ListeningSession, SessionParticipant  # noqa: E402
@@ -54,7 +54,13 @@ def start_server(port: int) -> subprocess.Popen:
     text = line.split(":", 1)[1].replace("${WS_PORT:-8001}", str(port)).replace("${WS_CONCURRENCY:-1}", "1")
     command = text.replace("0.0.0.0", "127.0.0.1").split()  # noqa: S104 (the Procfile's bind, made loopback)
     command += ["--log-level", "warning"]
-    env = {**os.environ, "RATELIMIT_ENABLE": "false", "LOG_LEVEL": "WARNING", "SESSION_FRAMES_PER_S": "1000"}
+    env = {
+        **os.environ,
+        "RATELIMIT_ENABLE": "false",
+        "LOG_LEVEL": "WARNING",
+        "SESSION_FRAMES_PER_S": "1000",
+        **ALL_MAY_WAIT,
+    }
     proc = subprocess.Popen([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     wait_ready(port)
     return proc

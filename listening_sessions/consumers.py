@@ -7,7 +7,7 @@ commit reaches every socket of the session, on whichever server process it lives
 Close codes: 4401 no valid token, 4403 origin not allowed, 4404 no such active session,
 4409 the session is full, 4410 the session ended, 1000 the user left it (REST), 4403 the host
 removed them (and they may not come back without a new invite), 1013 try again later (read-only
-maintenance, or too many joins at once in this process: `joins`).
+maintenance, or too many connects at once in this process: websocket.ConnectAdmission).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from listening_sessions import broadcast, presence, services
 from listening_sessions import serializers as inputs
 from listening_sessions.models import ListeningSession
 from musicapp.platform import metrics
-from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotAllowed, NotFound, Overloaded, RateLimited
+from musicapp.platform.errors import Conflict, InvalidInput, Maintenance, NotAllowed, NotFound, RateLimited
 from musicapp.platform.handlers import flatten_errors
-from musicapp.platform.websocket import Admission, JsonConsumer, origin_allowed, socket_db
+from musicapp.platform.websocket import JsonConsumer, origin_allowed, socket_db
 
 INPUTS: dict[str, type[serializers.Serializer]] = {
     "playback:play": inputs.PlayInput,
@@ -80,6 +80,12 @@ def _join(code: str, user: Any) -> tuple[str | None, int | None]:
 
 
 @socket_db
+def _alive_with_state(session_id: str, user_id: str, channel_name: str) -> dict[str, Any]:
+    """The socket marked present, and session:state: one trip to the sockets' threads."""
+    presence.socket_alive(session_id, user_id, channel_name)
+    return _state(session_id, user_id)
+
+
 def _state(session_id: str, user_id: str) -> dict[str, Any]:
     """session:state; the host's also says who is out of step (`sync`)."""
     from listening_sessions.serializers import SessionSerializer
@@ -137,7 +143,6 @@ class Heartbeat:
 
 
 heartbeat = Heartbeat()
-joins = Admission(settings.WS_JOINS_AT_ONCE, settings.WS_JOIN_QUEUE, settings.WS_JOIN_WAIT_S)
 
 
 class SessionConsumer(JsonConsumer):
@@ -151,23 +156,17 @@ class SessionConsumer(JsonConsumer):
             return await self.refuse(4403)
         if not self.user.is_authenticated:
             return await self.refuse(4401)
-        try:
-            async with joins.slot():
-                return await self._enter()
-        except Overloaded:  # raised by slot() alone, before _enter: too many joins at once here
-            return await self.refuse(1013)
-
-    async def _enter(self) -> None:
-        """Join the session, then send its state."""
         session_id, refusal = await _join(self.code, self.user)
         if refusal or session_id is None:
             return await self.refuse(refusal or 4404)
         self.session_id = session_id
+        # In the groups before the state is read: no broadcast can fall between the two. The
+        # state is read before accepting, while the connect holds its slot (ConnectAdmission).
         await self.join(broadcast.group_name(session_id))
         await self.join(broadcast.user_group_name(session_id, self.user.pk))
-        await socket_db(presence.socket_alive)(session_id, self.user.pk, self.channel_name)
+        state = await _alive_with_state(session_id, self.user.pk, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "session:state", "data": await _state(session_id, self.user.pk)})
+        await self.send_json({"type": "session:state", "data": state})
         heartbeat.add(self.channel_name, session_id, self.user.pk)
 
     async def disconnect(self, code: int) -> None:

@@ -15,7 +15,7 @@ from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from musicapp.platform.metrics import watch_gc_pauses  # noqa: E402
-from musicapp.platform.websocket import JWTQueryStringMiddleware  # noqa: E402
+from musicapp.platform.websocket import Admission, ConnectAdmission, JWTQueryStringMiddleware  # noqa: E402
 from musicapp.platform.wsgi_bridge import WsgiOverAsgi  # noqa: E402
 from musicapp.routing import websocket_urlpatterns  # noqa: E402
 
@@ -35,9 +35,13 @@ http = WsgiOverAsgi(
 watch_gc_pauses()
 
 # Origins are checked by each consumer after accepting, so a refusal carries WS.md's 4403.
+# Connects are bounded per process (ConnectAdmission): past the bound, 1013 at once.
 application = ProtocolTypeRouter(
     {
         "http": http,
-        "websocket": JWTQueryStringMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": ConnectAdmission(
+            JWTQueryStringMiddleware(URLRouter(websocket_urlpatterns)),
+            Admission(settings.WS_CONNECTS_AT_ONCE, settings.WS_CONNECT_QUEUE, settings.WS_CONNECT_WAIT_S),
+        ),
     }
 )

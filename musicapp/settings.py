@@ -386,12 +386,13 @@ SESSION_HEARTBEAT_S = env.float("SESSION_HEARTBEAT_S", default=15)
 SESSION_PRESENCE_TTL_S = env.float("SESSION_PRESENCE_TTL_S", default=45)
 SESSION_LEAVE_GRACE_S = env.float("SESSION_LEAVE_GRACE_S", default=8)
 SESSION_FRAMES_PER_S = env.float("SESSION_FRAMES_PER_S", default=20)
-# Session joins per `ws` process (musicapp.platform.websocket.Admission): at most
-# WS_JOINS_AT_ONCE at a time, WS_JOIN_QUEUE more waiting, none longer than WS_JOIN_WAIT_S; the
-# others are closed with 1013 at once, for their clients to come back after a pause.
-WS_JOINS_AT_ONCE = env.int("WS_JOINS_AT_ONCE", default=2 * WS_DB_THREADS)
-WS_JOIN_QUEUE = env.int("WS_JOIN_QUEUE", default=200)
-WS_JOIN_WAIT_S = env.float("WS_JOIN_WAIT_S", default=5.0)
+# WebSocket connects per process (musicapp.platform.websocket.Admission): at most
+# WS_CONNECTS_AT_ONCE under way (token check, session join, state), WS_CONNECT_QUEUE more
+# waiting, none longer than WS_CONNECT_WAIT_S; the others are closed with 1013 at once, for
+# their clients to come back after a pause.
+WS_CONNECTS_AT_ONCE = env.int("WS_CONNECTS_AT_ONCE", default=2 * WS_DB_THREADS)
+WS_CONNECT_QUEUE = env.int("WS_CONNECT_QUEUE", default=200)
+WS_CONNECT_WAIT_S = env.float("WS_CONNECT_WAIT_S", default=5.0)
 # Start together (docs/WEBSOCKETS.md): a song starts this far ahead of the command, from the
 # slowest participant's round trip (SESSION_ASSUMED_RTT_S until one is reported) plus
 # SESSION_START_SLACK_S, within [MIN, MAX]; a new song waits for the clients that say

@@ -27,8 +27,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def server(static_root):
-    """One server for the module's tests (each test's rows are its own: new ids every time)."""
-    with app_server(static_root=static_root) as url:
+    """One server for the module's tests (each test's rows are its own: new ids every time).
+    A thousand sockets connect at once here: all of them may wait their turn (the bound on
+    connects, ConnectAdmission, has tests of its own)."""
+    with app_server(static_root=static_root, env={"WS_CONNECT_QUEUE": "2000", "WS_CONNECT_WAIT_S": "60"}) as url:
         yield url
 
 
@@ -128,9 +130,10 @@ def test_a_socket_told_to_resync_is_closed_for_its_client_to_reconnect(listening
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
 
 
-def test_a_join_waiting_longer_than_its_bound_is_told_to_come_back_and_the_queue_has_a_size():
-    """websocket.Admission alone (the consumer's use of it: listening_sessions' test_live): one
-    join runs, one may wait, and only for wait_s; a third is refused while the second waits."""
+def test_a_connect_waiting_longer_than_its_bound_is_told_to_come_back_and_the_queue_has_a_size():
+    """websocket.Admission alone (ConnectAdmission's use of it, through a real server:
+    listening_sessions' test_live): one connect runs, one may wait, and only for wait_s; a third
+    is refused while the second waits."""
     from musicapp.platform.errors import Overloaded
     from musicapp.platform.websocket import Admission
 
@@ -138,23 +141,24 @@ def test_a_join_waiting_longer_than_its_bound_is_told_to_come_back_and_the_queue
         gate, seen = Admission(at_once=1, queue=1, wait_s=0.3), []
         release = asyncio.Event()
 
-        async def join(name: str) -> None:
+        async def connect(name: str) -> None:
             try:
-                async with gate.slot():
-                    seen.append(f"{name} in")
-                    await release.wait()
+                await gate.enter()
             except Overloaded:
-                seen.append(f"{name} refused")
+                return seen.append(f"{name} refused")
+            seen.append(f"{name} in")
+            await release.wait()
+            gate.leave()
 
-        running = asyncio.create_task(join("first"))
+        running = asyncio.create_task(connect("first"))
         await asyncio.sleep(0)
-        waiting = asyncio.create_task(join("second"))
+        waiting = asyncio.create_task(connect("second"))
         await asyncio.sleep(0.05)
-        await join("third")  # the queue (one) is taken: refused at once
+        await connect("third")  # the queue (one) is taken: refused at once
         await waiting  # refused after wait_s
         release.set()
         await running
-        await join("fourth")  # the slot is free again (and nothing waits)
+        await connect("fourth")  # the slot is free again (and nothing waits)
         return seen
 
     assert asyncio.run(scenario()) == ["first in", "third refused", "second refused", "fourth in"]

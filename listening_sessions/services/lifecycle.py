@@ -80,6 +80,17 @@ def session_create(*, host: User, name: str = "") -> ListeningSession:
 def session_join(*, code: str, user: User) -> tuple[ListeningSession, bool]:
     """Join (or rejoin) an active session; returns it and whether the user was not in it
     already. At most MAX_PARTICIPANTS at once (409 past that)."""
+    # Someone present coming back (a reload, a second tab, every client of a restarted server)
+    # changes nothing: one read, no row lock. Fifty rejoins of one session used to queue on its
+    # lock one after another (the join storm, docs/RELIABILITY.md).
+    present = (
+        SessionParticipant.objects.present()
+        .filter(session__code=code.upper(), session__is_active=True, user=user, removed_at__isnull=True)
+        .select_related("session")
+        .first()
+    )
+    if present is not None:
+        return present.session, False
     with transaction.atomic():
         session = active_locked(code)
         return session, _join(session, user)

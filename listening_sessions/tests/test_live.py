@@ -250,17 +250,17 @@ def test_a_socket_waiting_on_the_database_holds_up_no_other_socket(server, sessi
         assert h.expect("playback:update")["currentSongId"] == songs[0].pk
 
 
-def test_joins_past_the_process_limit_are_told_to_come_back_at_once(static_root, session, people):
+def test_connects_past_the_process_limit_are_told_to_come_back_at_once(static_root, session, people):
     """A join storm (every client of a restarted process at once) must not queue joins past
-    their clients' patience: past WS_JOINS_AT_ONCE running and WS_JOIN_QUEUE waiting, a socket
-    is closed with 1013 at once, and joins go on as soon as the running one is done."""
+    their clients' patience: past WS_CONNECTS_AT_ONCE under way and WS_CONNECT_QUEUE waiting, a
+    socket is closed with 1013 at once, and connects go on as soon as the running one is done."""
     import threading
 
     import psycopg
     from django.db import connection
 
     host, guest = people
-    limits = {**FAST_PRESENCE, "WS_JOINS_AT_ONCE": "1", "WS_JOIN_QUEUE": "0", "METRICS_TOKEN": "metrics-secret"}
+    limits = {**FAST_PRESENCE, "WS_CONNECTS_AT_ONCE": "1", "WS_CONNECT_QUEUE": "0", "METRICS_TOKEN": "metrics-secret"}
     db = connection.settings_dict
     with (
         app_server(static_root=static_root, env=limits) as server,
@@ -297,7 +297,7 @@ def test_joins_past_the_process_limit_are_told_to_come_back_at_once(static_root,
             assert h.expect("session:state")["code"] == session.code
         metrics = urllib.request.Request(f"{server}/metrics", headers={"Authorization": "Bearer metrics-secret"})
         with urllib.request.urlopen(metrics, timeout=10) as response:
-            assert 'musicapp_socket_joins_shed_total{reason="queue_full"} 1.0' in response.read().decode()
+            assert 'musicapp_socket_connects_shed_total{reason="queue_full"} 1.0' in response.read().decode()
 
 
 def test_two_server_processes_share_one_session(static_root, session, people, songs):

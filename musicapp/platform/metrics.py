@@ -15,9 +15,9 @@ rate_limited = Counter("musicapp_rate_limited_total", "Requests refused with 429
 requests_shed = Counter(
     "musicapp_requests_shed_total", "Requests answered 503 overloaded at once (wsgi_bridge).", ["reason"]
 )
-socket_joins_shed = Counter(
-    "musicapp_socket_joins_shed_total",
-    "Session sockets closed 1013 at connect: too many joins at once in this process (websocket.Admission).",
+socket_connects_shed = Counter(
+    "musicapp_socket_connects_shed_total",
+    "WebSockets closed 1013 at connect: too many connects at once in this process (websocket.Admission).",
     ["reason"],
 )
 cache_lookups = Counter(

@@ -10,11 +10,10 @@ Origin: origin_allowed() says whether the browser's Origin may open a socket her
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -64,15 +63,16 @@ def _user_for(raw_token: str) -> tuple[Any, str | None]:
 
 
 class Admission:
-    """A process's expensive connects (a session join: a transaction under the session's row
-    lock, then the state's queries), bounded: at most `at_once` run together, at most `queue`
-    more wait, none longer than `wait_s`. The others raise Overloaded at once, for the consumer
-    to close with 1013 ("try again later") and the client to come back after a pause.
+    """A process's socket connects, bounded: at most `at_once` under way together (from the
+    token check to the accept or refusal: a session join is a transaction under the session's
+    row lock plus the state's queries), at most `queue` more waiting, none longer than `wait_s`.
+    The others raise Overloaded at once, for ConnectAdmission to close them with 1013 ("try
+    again later") and their clients to come back after a pause.
 
-    Without it, 500 sockets joining at once (every client of a restarted process) queued on the
-    database threads past their clients' patience; each client that gave up and reconnected
-    added a second join behind the first, which still ran for nobody, and the queue never
-    drained (docs/RELIABILITY.md, the join storm).
+    Without it, 500 sockets joining at once (every client of a restarted process) queued their
+    database work on the sockets' threads past their clients' patience; each client that gave
+    up and reconnected queued a second connect behind the first, which still ran for nobody,
+    and the queue never drained (docs/RELIABILITY.md, the join storm).
     """
 
     def __init__(self, at_once: int, queue: int, wait_s: float) -> None:
@@ -83,28 +83,62 @@ class Admission:
             weakref.WeakKeyDictionary()
         )
 
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        loop = asyncio.get_running_loop()
-        slots = self._slots.setdefault(loop, asyncio.Semaphore(self.at_once))
-        if slots.locked():
-            if self.waiting >= self.queue:
-                metrics.socket_joins_shed.labels("queue_full").inc()
-                raise Overloaded()
-            self.waiting += 1
-            try:
-                await asyncio.wait_for(slots.acquire(), self.wait_s)
-            except TimeoutError:
-                metrics.socket_joins_shed.labels("waited_too_long").inc()
-                raise Overloaded() from None
-            finally:
-                self.waiting -= 1
-        else:
+    def _semaphore(self) -> asyncio.Semaphore:
+        return self._slots.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(self.at_once))
+
+    async def enter(self) -> None:
+        slots = self._semaphore()
+        if not slots.locked():
             await slots.acquire()
+            return
+        if self.waiting >= self.queue:
+            metrics.socket_connects_shed.labels("queue_full").inc()
+            raise Overloaded()
+        self.waiting += 1
         try:
-            yield
+            await asyncio.wait_for(slots.acquire(), self.wait_s)
+        except TimeoutError:
+            metrics.socket_connects_shed.labels("waited_too_long").inc()
+            raise Overloaded() from None
         finally:
-            slots.release()
+            self.waiting -= 1
+
+    def leave(self) -> None:
+        self._semaphore().release()
+
+
+class ConnectAdmission:
+    """ASGI middleware, outermost for WebSockets: each connect holds an Admission slot until the
+    app accepts or refuses the socket (or gives up); one refused for lack of a slot is accepted
+    and closed with 1013 without reaching the app."""
+
+    def __init__(self, app: Any, admission: Admission) -> None:
+        self.app, self.admission = app, admission
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        try:
+            await self.admission.enter()
+        except Overloaded:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            return await send({"type": "websocket.close", "code": 1013})
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.admission.leave()
+
+        async def send_then_release(message: dict[str, Any]) -> None:
+            if message["type"] in ("websocket.accept", "websocket.close"):
+                release()  # connected or refused: the expensive part is over
+            await send(message)
+
+        try:
+            return await self.app(scope, receive, send_then_release)
+        finally:
+            release()
 
 
 def login_group(login_id: str) -> str:
