@@ -115,3 +115,94 @@ def test_a_hung_redis_holds_a_broadcast_for_the_read_timeout_not_forever():
 
     with silent_server() as port:
         assert asyncio.run(scenario(port)) < 3
+
+
+class FakeSocket:
+    """A socket's ASGI send, as a server implements it: it waits while the socket's buffer is
+    full (`writable` cleared), before writing (uvicorn's) or after (an implementation that drains
+    after each write)."""
+
+    def __init__(self, *, waits_after_writing: bool = False) -> None:
+        self.sent: list[str] = []
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.waits_after_writing = waits_after_writing
+
+    async def send(self, message: dict) -> None:
+        if not self.waits_after_writing:
+            await self.writable.wait()
+        self.sent.append(message["text"])
+        if self.waits_after_writing:
+            await self.writable.wait()
+
+
+def update(n: int, *, public: bool = True) -> dict:
+    return {"type": "party.update", "frame": f"frame {n}", "public": public}
+
+
+def public_only(event: dict) -> bool:
+    return event["public"]
+
+
+def test_attached_sockets_are_written_each_frame_directly_in_order_and_the_rest_reach_the_consumer():
+    """Frames an attached socket accepts skip its consumer (realtime's direct path); frames it
+    does not accept, and every frame to a socket that is not attached, reach the consumer."""
+
+    async def scenario(url: str) -> None:
+        layer = layer_at(url)
+        attached, plain = await subscribed_member(layer, "party"), await subscribed_member(layer, "party")
+        socket = FakeSocket()
+        sink = layer.attach(attached, public_only, socket.send)
+        await asyncio.sleep(0.1)
+        await layer.group_send("party", update(0))  # before open(): waits for it
+        await asyncio.sleep(0.1)
+        assert socket.sent == []
+        sink.open()
+        for n in range(1, 5):
+            await layer.group_send("party", update(n))
+        await layer.group_send("party", update(5, public=False))
+        assert [(await receive(layer, plain))["frame"] for _ in range(6)] == [f"frame {n}" for n in range(6)]
+        assert socket.sent == [f"frame {n}" for n in range(5)]
+        assert (await receive(layer, attached))["frame"] == "frame 5"  # not accepted: its consumer's
+        layer.detach(attached)
+        await layer.group_send("party", update(6))
+        assert (await receive(layer, attached))["frame"] == "frame 6"
+        assert len(socket.sent) == 5
+        await layer.flush()
+
+    with redis_server() as (url, _proc):
+        asyncio.run(scenario(url))
+
+
+@pytest.mark.parametrize("waits_after_writing", [False, True])
+def test_a_slow_attached_socket_keeps_its_frames_in_order_and_holds_up_no_other(waits_after_writing):
+    """A socket whose send cannot complete at once (its client reads slowly): its later frames
+    wait, in order, each written once, while the others are written at once; past `capacity`
+    waiting it is told to resync (1013) like any socket that falls behind."""
+
+    async def scenario(url: str) -> None:
+        layer = layer_at(url, capacity=3)
+        slow_channel, quick_channel = await subscribed_member(layer, "party"), await subscribed_member(layer, "party")
+        slow, quick = FakeSocket(waits_after_writing=waits_after_writing), FakeSocket()
+        layer.attach(slow_channel, public_only, slow.send).open()
+        layer.attach(quick_channel, public_only, quick.send).open()
+        await asyncio.sleep(0.1)
+        slow.writable.clear()
+        for n in range(3):
+            await layer.group_send("party", update(n))
+        await asyncio.sleep(0.2)
+        assert quick.sent == ["frame 0", "frame 1", "frame 2"]
+        slow.writable.set()
+        await asyncio.sleep(0.1)
+        assert slow.sent == ["frame 0", "frame 1", "frame 2"]
+
+        slow.writable.clear()
+        for n in range(3, 3 + 5):  # one being written, then more than capacity (3) waiting
+            await layer.group_send("party", update(n))
+        assert await receive(layer, slow_channel) == {"type": "realtime.resync", "code": 1013}
+        await asyncio.sleep(0.1)
+        assert quick.sent == [f"frame {n}" for n in range(8)]
+        await layer.flush()
+
+    with redis_server() as (url, _proc):
+        asyncio.run(scenario(url))

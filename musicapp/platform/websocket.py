@@ -223,6 +223,7 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = [*getattr(self, "groups_joined", []), group]
 
     async def disconnect(self, code: int) -> None:
+        self.channel_layer.detach(self.channel_name)  # its direct frames, if it took any (realtime)
         for group in getattr(self, "groups_joined", []):
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
