@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -93,6 +94,28 @@ def make_people(sessions: int, participants: int, run: str) -> tuple[list[tuple[
     return groups, songs
 
 
+class ClientPauses:
+    """The benchmark's own garbage-collector pauses: its 10,000 client sockets live in this one
+    process, and a full collection that holds it holds every arrival it is timing."""
+
+    def __init__(self) -> None:
+        self.longest_ms, self.full, self._started = 0.0, 0, 0.0
+        gc.callbacks.append(self._observe)
+
+    def reset(self) -> None:
+        """Count from now (the commands' window), not from the connects."""
+        self.longest_ms, self.full = 0.0, 0
+
+    def _observe(self, phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.full += 1
+            self.longest_ms = max(self.longest_ms, (time.perf_counter() - self._started) * 1000)
+
+
 class Listener:
     def __init__(self) -> None:
         self.received: dict[int, float] = {}  # revision -> when its playback:update arrived
@@ -152,7 +175,9 @@ async def host_loop(
         stop.set()
 
 
-async def run(groups, songs, urls: list[str], seconds: float, rate: float) -> tuple[list[float], int, int]:
+async def run(
+    groups, songs, urls: list[str], seconds: float, rate: float, client_gc: str, pauses: ClientPauses
+) -> tuple[list[float], int, int]:
     stop = asyncio.Event()
     listeners: list[tuple[dict[int, float], list[Listener]]] = []
     tasks, readies = [], []
@@ -176,6 +201,9 @@ async def run(groups, songs, urls: list[str], seconds: float, rate: float) -> tu
             f"only {sum(r.is_set() for r in readies)} of {len(readies)} sockets connected in 900 s"
         ) from None
     print(f"{len(readies):,} listener sockets connected in {time.perf_counter() - connecting:.0f} s", flush=True)
+    if client_gc == "freeze":  # the sockets live to the end: later full collections skip them
+        gc.freeze()
+    pauses.reset()
     hosts = [
         asyncio.create_task(
             host_loop(
@@ -210,6 +238,13 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--rate", type=float, help="playback commands a second, all hosts together")
+    parser.add_argument(
+        "--client-gc",
+        choices=["freeze", "collect"],
+        default="freeze",
+        help="freeze: the connected client sockets are left out of the benchmark's own full garbage "
+        "collections (they held it seconds at 10,000 sockets); collect: as Python does by default",
+    )
     args = parser.parse_args()
     rate = args.rate or float(args.sessions)
     run_id = str(int(time.time()))
@@ -218,8 +253,9 @@ def main() -> None:
     servers = [start_server(port) for port in ports]
     try:
         idle = [rss_mb(server) for server in servers]
+        pauses = ClientPauses()
         latencies, lost, expected = asyncio.run(
-            run(groups, songs, [f"ws://127.0.0.1:{port}" for port in ports], args.seconds, rate)
+            run(groups, songs, [f"ws://127.0.0.1:{port}" for port in ports], args.seconds, rate, args.client_gc, pauses)
         )
         loaded = [rss_mb(server) for server in servers]
     finally:
@@ -244,6 +280,9 @@ def main() -> None:
         "rss_idle_mb": [round(x, 1) for x in idle],
         "rss_loaded_mb": [round(x, 1) for x in loaded],
         "rss_per_socket_kib": round((sum(loaded) - sum(idle)) * 1024 / sockets, 1),
+        "client_gc": args.client_gc,
+        "client_full_collections": pauses.full,
+        "client_longest_full_collection_ms": round(pauses.longest_ms, 1),
     }
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "sessions.json").write_text(json.dumps(result, indent=2))
