@@ -174,10 +174,13 @@ class _Shard(RedisSingleShardConnection):
             if inbox is None:
                 continue
             sink = layer.sinks.get(channel) if direct else None
-            if sink is not None and sink.accepts(event):
-                sink.write(event["frame"])
-            else:
-                inbox.put_nowait(data)
+            try:
+                if sink is not None and sink.accepts(event):
+                    sink.write(event["frame"])
+                    continue
+            except Exception:  # one socket's mistake must not cost the others their frame
+                logger.exception("direct frame to %s failed; it goes through its consumer", channel)
+            inbox.put_nowait(data)
         return None
 
     def _reconnected(self, _connection: Any) -> None:

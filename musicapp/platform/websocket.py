@@ -119,7 +119,8 @@ class ConnectAdmission:
         try:
             await self.admission.enter()
         except Overloaded:
-            await receive()  # websocket.connect
+            if (await receive())["type"] != "websocket.connect":
+                return None  # the client is gone already
             await send({"type": "websocket.accept"})
             return await send({"type": "websocket.close", "code": 1013})
         held = True
