@@ -115,10 +115,13 @@ function tiles(items, kind) {
 
 const routes = {
   "": async () => {
+    const hash = location.hash;
     const [popular, albums] = await Promise.all([api("GET", "/api/song/popular"), api("GET", "/api/album/list?limit=12")]);
+    if (gone(hash)) return; // the user went on (typed a search) while this loaded: not drawn over it
     const parts = [h("h2", {}, "Popular now"), songList(popular.songs.slice(0, 10), { type: "other", id: "" })];
     if (session.signedIn) {
       const recs = await api("GET", "/api/recommendations").catch((error) => ({ songs: [], error }));
+      if (gone(hash)) return;
       parts.push(h("h2", {}, "Recommended for you"), recs.error
         ? h("p", { class: "error" }, `Recommendations could not be loaded: ${recs.error.message}`)
         : songList(recs.songs.slice(0, 10), { type: "other", id: "" }));
@@ -583,9 +586,11 @@ async function route() {
   if (state.live && !(name === "playlist" && id === state.live.id)) closeLive();
   document.querySelectorAll(".side a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === `#/${name}`));
   const view = routes[name] || routes[""];
+  const hash = location.hash;
   try {
     await view(id || query, query);
   } catch (error) {
+    if (gone(hash)) return; // a page the user has left: its failure is not drawn over the next
     if (error instanceof ApiError && error.status === 404) page("Not found", h("p", { class: "muted" }, error.message));
     else { page("Something went wrong", h("p", { class: "error" }, error.message)); failed(error); }
   }
