@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +24,7 @@ from library.models import Play, PopularSong
 from musicapp.dev.faults import PostgresProxy
 from musicapp.platform.jobs import enqueue
 from tests.factories import SongFactory, UserFactory
-from tests.support.servers import free_port, job_worker
+from tests.support.servers import free_port, job_worker, silent_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,31 +69,6 @@ def mails(folder: Path) -> list[str]:
     return [text for text in texts if text.endswith("-" * 79 + "\n")]
 
 
-@contextlib.contextmanager
-def hung_smtp_server():
-    """A mail server that accepts connections and never says a word."""
-    server = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError, OSError):
-                held.append(server.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()
-
-
 def test_a_job_queued_in_a_rolled_back_transaction_never_runs(tmp_path):
     with contextlib.suppress(RuntimeError), transaction.atomic():
         mail_job("rolled-back@example.com")
@@ -126,7 +99,8 @@ def test_a_failing_job_is_retried_with_backoff(tmp_path):
 
 def test_a_worker_killed_mid_job_leaves_the_job_to_be_retried(tmp_path):
     job_id = mail_job()
-    with hung_smtp_server() as port, job_worker({**FAST, **smtp_at(port)}) as worker:
+    # The job hangs on a mail server that accepts and never says a word.
+    with silent_server() as port, job_worker({**FAST, **smtp_at(port)}) as worker:
         wait_for(lambda: ProcrastinateJob.objects.filter(pk=job_id, status="doing").exists(), what="the job to start")
         worker.send_signal(signal.SIGKILL)  # no goodbye: its heartbeat just stops
         worker.wait(10)
