@@ -102,13 +102,15 @@ class RecommendationsView(APIView):
     @extend_schema(tags=["library"], responses={200: SONGS}, parameters=[limit_parameter()])
     def get(self, request):
         limit = min(parse_limit(request.query_params.get("limit")), recommend.LIMIT)
-        services.recommendations_ensure(user=request.user)
         return cached_ok_for_user(
             request.user.pk, "recommendations", str(limit), lambda: {"songs": self.build(request.user, limit)}
         )
 
     @staticmethod
     def build(user: User, limit: int) -> Any:
+        # Whether the stored picks are missing or stale is asked when the page is built, not on
+        # every read: a cached page lives minutes, a user's picks go stale after hours.
+        services.recommendations_ensure(user=user)
         # Stored picks may predate the user's newest likes and plays: leave those out now.
         since = timezone.now() - timedelta(days=recommend.HISTORY_DAYS)
         liked = LikedSong.objects.filter(user=user, song=OuterRef("song"))

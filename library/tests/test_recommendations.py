@@ -122,6 +122,12 @@ def test_endpoint_drops_a_pick_as_soon_as_it_is_liked(songs, owner, owner_api, d
     assert first not in [s["id"] for s in owner_api.get("/api/recommendations").json()["songs"]]
 
 
+def test_a_warm_read_asks_the_database_nothing(songs, owner_api, django_assert_num_queries):
+    first = owner_api.get("/api/recommendations").json()["songs"]  # computes and caches
+    with django_assert_num_queries(0):  # not even whether the stored picks went stale
+        assert owner_api.get("/api/recommendations").json()["songs"] == first
+
+
 def test_endpoint_shape_and_limit(songs, owner_api):
     body = owner_api.get("/api/recommendations", {"limit": 2}).json()
     assert set(body) == {"success", "songs"} and len(body["songs"]) == 2
