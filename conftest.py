@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.authentication import verified_tokens
 from musicapp.platform import scoped_cache, switches
+from musicapp.platform.ratelimit import api_counts
 from tests.factories import UserFactory
 from tests.support.auth import auth_client
 from tests.support.jobs import run_pending_jobs
@@ -16,11 +17,13 @@ def _clean_redis():
     redis = get_redis_connection("default")
     redis.flushdb()
     scoped_cache.clear_local()
+    api_counts.forget()
     verified_tokens.clear()
     switches.forget_last()
     yield
     redis.flushdb()
     scoped_cache.clear_local()
+    api_counts.forget()
     verified_tokens.clear()
     switches.forget_last()
 
@@ -75,6 +78,14 @@ def call(django_capture_on_commit_callbacks):
         return response
 
     return _call
+
+
+@pytest.fixture
+def unsent_until_flushed(monkeypatch):
+    """The API limit's counts as one process holds them, without the thread that sends them
+    every 50 ms: the test says when they go (api_counts.flush())."""
+    monkeypatch.setattr(api_counts, "_flush_soon", lambda: None)
+    return api_counts
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ gzip, CORS and security headers, against real PostgreSQL and Redis."""
 import gzip
 import json
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -287,6 +288,72 @@ def test_rate_limit_believes_forwarded_addresses_only_from_trusted_proxies(api):
 def test_forwarded_addresses_are_ignored_by_default(api):
     assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 200
     assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="7.7.7.7").status_code == 429
+
+
+def redis_counter(request_path: str = "/test/cache", **meta) -> int:
+    """The API limit's counter of an anonymous request's address, read as django-ratelimit
+    itself reads it (its key, its window, its cache): whatever counted it used the same key."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+    from django_ratelimit.core import get_usage
+
+    request = RequestFactory().get(request_path, **meta)
+    request.user = AnonymousUser()
+    return get_usage(request, group="api", key="user_or_ip", rate=settings.API_RATE)["count"]
+
+
+def eval_calls() -> int:
+    from django_redis import get_redis_connection  # type: ignore[import-untyped]
+
+    return get_redis_connection("default").info("commandstats").get("cmdstat_eval", {}).get("calls", 0)
+
+
+@override_settings(API_RATE="1000/15m")
+def test_far_from_its_limit_an_api_hit_costs_no_round_trip(api, unsent_until_flushed):
+    assert api.get("/test/cache").status_code == 200  # this process learns the count: 1
+    assert redis_counter() == 1
+    evals = eval_calls()
+    for _ in range(20):
+        assert api.get("/test/cache").status_code == 200
+    assert eval_calls() == evals  # none of the 20 went to Redis...
+    unsent_until_flushed.flush()
+    assert redis_counter() == 21  # ...until the batch, into django-ratelimit's own counter
+
+
+@override_settings(API_RATE="1000/15m")
+def test_unsent_api_hits_reach_redis_within_a_moment(api):
+    assert api.get("/test/cache").status_code == 200
+    assert api.get("/test/cache").status_code == 200  # counted here, sent by the thread
+    deadline = time.monotonic() + 5
+    while redis_counter() != 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert redis_counter() == 2
+
+
+@override_settings(API_RATE="100/15m")
+def test_near_its_limit_every_api_hit_is_counted_in_redis_and_the_limit_is_exact(api, unsent_until_flushed):
+    statuses = [api.get("/test/cache").status_code for _ in range(101)]
+    assert statuses == [200] * 100 + [429]
+    evals = eval_calls()
+    assert api.get("/test/cache").status_code == 429
+    assert eval_calls() == evals + 1
+    assert redis_counter() == 102  # nothing was left unsent near the limit
+
+
+def test_two_processes_counting_one_key_let_through_at_most_a_fortieth_more_each(unsent_until_flushed):
+    from musicapp.platform.counters import BatchedCounts
+
+    first, second = BatchedCounts("ratelimit"), BatchedCounts("ratelimit")
+    for counts in (first, second):
+        counts._flush_soon = lambda: None  # type: ignore[method-assign]  # the test flushes
+    allowed = 0
+    for n in range(3000):
+        counts = first if n % 2 else second
+        allowed += counts.hit("rl:two-processes", limit=1000, ttl=60) <= 1000
+    assert 1000 <= allowed <= 1000 + 1000 // 40
+    first.flush()
+    second.flush()
+    assert first.hit("rl:two-processes", limit=1000, ttl=60) == 3001  # every hit reached Redis
 
 
 # --- gzip, CORS, security headers -----------------------------------------------------
