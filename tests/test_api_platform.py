@@ -345,7 +345,7 @@ def test_two_processes_counting_one_key_let_through_at_most_a_fortieth_more_each
 
     first, second = BatchedCounts("ratelimit"), BatchedCounts("ratelimit")
     for counts in (first, second):
-        counts._flush_soon = lambda: None  # type: ignore[method-assign]  # the test flushes
+        counts._flush_soon = lambda: None  # the test flushes
     allowed = 0
     for n in range(3000):
         counts = first if n % 2 else second
@@ -442,7 +442,7 @@ def test_security_headers_are_set(api):
 
 def test_rate_limit_counters_count_each_hit_once_with_their_expiry_in_one_round_trip():
     from django.core.cache import caches
-    from django_redis import get_redis_connection  # type: ignore[import-untyped]
+    from django_redis import get_redis_connection
 
     counters = caches["ratelimit"]  # django-ratelimit's add-then-incr, as get_usage calls them
     counts = [1 if counters.add("rl:test", 1, 60) else counters.incr("rl:test") for _ in range(3)]
