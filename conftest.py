@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.authentication import verified_tokens
 from musicapp.platform import scoped_cache, switches
+from musicapp.platform.mirror import mirror
 from musicapp.platform.ratelimit import api_counts
 from tests.factories import UserFactory
 from tests.support.auth import auth_client
@@ -16,12 +17,14 @@ def _clean_redis():
     """Each test starts with an empty Redis database (the tests' own; see settings.TESTING)."""
     redis = get_redis_connection("default")
     redis.flushdb()
+    mirror.drop_everywhere()  # the copies of other processes too (servers shared by a module)
     scoped_cache.clear_local()
     api_counts.forget()
     verified_tokens.clear()
     switches.forget_last()
     yield
     redis.flushdb()
+    mirror.drop_everywhere()
     scoped_cache.clear_local()
     api_counts.forget()
     verified_tokens.clear()

@@ -38,14 +38,15 @@ class RevokedToken(InvalidToken):
 
 def token_user(user_id: str, login_id: str | None = None) -> tuple[User | None, bool]:
     """The user of a token, without a query on a hot path, and whether the token's login has
-    ended, in one Redis round trip. The row is kept (in this process and Redis) under the
-    user's "auth" scope, which every save of the user retires (accounts.apps). That scope's
-    version is read from Redis every time, together with the login's revocation key, so a user
-    deactivated, or whose password changed, or a login signed out, in any process is refused at
-    once."""
+    ended, without a round trip while this process's copies are current. The row is kept (in
+    this process and Redis) under the user's "auth" scope, which every save of the user
+    retires (accounts.apps). That scope's version and the login's revocation mark are mirrored
+    values (musicapp.platform.mirror): a change announced in any process before this request
+    began is seen by it, so a user deactivated, or whose password changed, or a login signed
+    out, anywhere, is refused at once."""
     keys = [revocation.revoked_key(login_id)] if login_id else []
     scope = scoped_cache.user_scope(user_id, "auth")
-    at_version, found = scoped_cache.fresh_version_with(scope, keys)
+    at_version, found = scoped_cache.version_with(scope, keys)
     revoked = any(found.get(key) is not None for key in keys)
     fields = [field.attname for field in User._meta.concrete_fields]
     row = scoped_cache.cached_for_user(

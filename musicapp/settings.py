@@ -309,9 +309,8 @@ REST_FRAMEWORK = {
     "JSON_UNDERSCOREIZE": {"no_underscore_before_number": True},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-# The in-process level of musicapp.platform.scoped_cache: how long a scope's version read from
-# Redis is trusted (a write in another process is seen within this), and how much is kept.
-CACHE_LOCAL_VERSION_SECONDS = env.float("CACHE_LOCAL_VERSION_SECONDS", default=0.5)
+# The in-process level of musicapp.platform.scoped_cache: how many values (each at most how big)
+# a process keeps. Versions are kept current by musicapp.platform.mirror.
 CACHE_LOCAL_MAX_ENTRIES = env.int("CACHE_LOCAL_MAX_ENTRIES", default=2000)
 CACHE_LOCAL_MAX_BYTES = env.int("CACHE_LOCAL_MAX_BYTES", default=256 * 1024)
 # Gzipped copies of recent response bodies kept per process (musicapp.platform.middleware).

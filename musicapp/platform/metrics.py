@@ -25,6 +25,11 @@ cache_lookups = Counter(
     "scoped_cache reads, by where the value came from: this process, Redis, or built (a miss).",
     ["level"],
 )
+mirror_reads = Counter(
+    "musicapp_mirror_reads_total",
+    "Reads of mirrored Redis values (versions, ended logins): this process's copies, or Redis.",
+    ["source"],
+)
 health_check_failures = Counter("musicapp_health_check_failures_total", "Failed /health checks.", ["check"])
 health_check_up = Gauge(
     "musicapp_health_check_up",

@@ -5,13 +5,13 @@ a Redis counter; cache keys carry it, and a write bumps it after commit. One INC
 every cached page of the scope, with no need to know which pages a write touched, and no
 reader is served something that a rolled-back write never changed.
 
-In front of Redis, each process keeps the hottest values (pickled, in an LRU) and the versions
-it read in the last LOCAL_VERSION_SECONDS: a hot read costs no round trip at all. A value
-under a versioned key never changes, so the only staleness is the version's: a write in
-another process is seen here within LOCAL_VERSION_SECONDS (under 1 s), a write in this process
-at once. Versions start from the clock, so a Redis that lost its data never hands out a
-version number a process has kept values under. A miss is built once: threads of a process
-wait for the one building it, processes for the one holding a short Redis lock.
+In front of Redis, each process keeps the hottest values (pickled, in an LRU), and a copy of
+every version it read, kept current by the bumps' notices (musicapp.platform.mirror): a hot
+read costs no round trip at all, and a write in any process is seen by the next read in every
+other. A value under a versioned key never changes, so a current version is all a copy needs.
+Versions start from the clock, so a Redis that lost its data never hands out a version
+number a process has kept values under. A miss is built once: threads of a process wait for
+the one building it, processes for the one holding a short Redis lock.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from musicapp.platform.metrics import cache_lookups
+from musicapp.platform.mirror import mirror
 
 DEFAULT_TIMEOUT = 600
 BUILD_LOCK_SECONDS = 10  # a build that takes longer lets the others build too
@@ -38,25 +39,12 @@ _FROM_PROCESS, _FROM_REDIS, _BUILT = (cache_lookups.labels(level) for level in (
 
 
 class _Local:
-    """This process's copies: versions read less than LOCAL_VERSION_SECONDS ago, and values."""
+    """This process's copies of values (the versions are the mirror's)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.versions: dict[str, tuple[int, float]] = {}
         self.values: OrderedDict[str, bytes] = OrderedDict()
         self.building: dict[str, threading.Lock] = {}
-
-    def version(self, scope: str) -> int | None:
-        found = self.versions.get(scope)
-        if found is not None and time.monotonic() - found[1] < settings.CACHE_LOCAL_VERSION_SECONDS:
-            return found[0]
-        return None
-
-    def set_version(self, scope: str, value: int) -> None:
-        with self.lock:
-            if len(self.versions) >= settings.CACHE_LOCAL_MAX_ENTRIES:
-                self.versions.clear()
-            self.versions[scope] = (value, time.monotonic())
 
     def get(self, key: str) -> bytes | None:
         with self.lock:
@@ -90,6 +78,7 @@ def clear_local() -> None:
     """Forget this process's copies (tests do, when they empty Redis)."""
     global _local
     _local = _Local()
+    mirror.drop()
 
 
 def _version_key(scope: str) -> str:
@@ -100,46 +89,38 @@ def _first_version() -> int:
     return int(time.time() * 1000)
 
 
-def version(scope: str, *, fresh: bool = False) -> int:
-    """The scope's version: this process's copy if read in the last LOCAL_VERSION_SECONDS,
-    unless `fresh` (a change made anywhere must count at once: a deactivated user)."""
-    found = None if fresh else _local.version(scope)
-    if found is None:
-        found = int(cache.get_or_set(_version_key(scope), _first_version, timeout=None) or _first_version())
-        _local.set_version(scope, found)
-    return found
+def version(scope: str) -> int:
+    """The scope's version: this process's copy while it is current (musicapp.platform.mirror),
+    else Redis's."""
+    return version_with(scope, ())[0]
+
+
+def version_with(scope: str, keys: Sequence[str]) -> tuple[int, dict[str, int | None]]:
+    """The scope's version and other mirrored keys' values (accounts.revocation's), from this
+    process's current copies or else in one round trip: what a token check needs on every
+    request, and must see changed at once."""
+    version_key = _version_key(scope)
+    found = mirror.get_many([version_key, *keys])
+    value = found.pop(version_key)
+    if value is None:  # a scope no one has read or changed yet (or Redis lost it)
+        value = mirror.get_or_start(version_key, _first_version)
+    return value, found
 
 
 def forget_all_versions() -> None:
     """Retire every cached value of every scope at once (after a database restore): versions
     start again from the clock, above any this or another process holds values under."""
     cache.delete_pattern(_version_key("*"))  # type: ignore[attr-defined]  # django-redis
+    mirror.drop_everywhere()
     clear_local()
 
 
 def changed_on_commit(*scopes: str) -> None:
     def bump() -> None:
         for scope in scopes:
-            try:
-                new = int(cache.incr(_version_key(scope)))
-            except ValueError:  # no counter (never read, or evicted): start again from the clock
-                new = _first_version()
-                cache.set(_version_key(scope), new, timeout=None)
-            _local.set_version(scope, new)  # this process reads its own writes at once
+            mirror.bump(_version_key(scope), _first_version())  # announced: every process, at once
 
     transaction.on_commit(bump)
-
-
-def fresh_version_with(scope: str, keys: Sequence[str]) -> tuple[int, dict[str, Any]]:
-    """The scope's version read from Redis (as version(fresh=True)) and other cache keys'
-    values, in one round trip: what a hot path that must see changes at once needs."""
-    version_key = _version_key(scope)
-    found = cache.get_many([version_key, *keys])
-    value = found.pop(version_key, None)
-    if value is None:
-        value = cache.get_or_set(version_key, _first_version, timeout=None) or _first_version()
-    _local.set_version(scope, int(value))
-    return int(value), found
 
 
 def cached(
@@ -148,13 +129,12 @@ def cached(
     build: Callable[[], T],
     timeout: int = DEFAULT_TIMEOUT,
     *,
-    fresh_version: bool = False,
     at_version: int | None = None,
 ) -> T:
     """build() for this variant of the scope, from this process or Redis while the scope has
-    not changed (`at_version`: a version just read, e.g. by fresh_version_with). Each caller
-    gets its own copy."""
-    scope_version = at_version if at_version is not None else version(scope, fresh=fresh_version)
+    not changed (`at_version`: a version just read, e.g. by version_with). Each caller gets
+    its own copy."""
+    scope_version = at_version if at_version is not None else version(scope)
     key = f"{scope}:{scope_version}:{variant}"
     data = _local.get(key)
     if data is None:
@@ -221,9 +201,6 @@ def cached_for_user(
     build: Callable[[], T],
     timeout: int = DEFAULT_TIMEOUT,
     *,
-    fresh_version: bool = False,
     at_version: int | None = None,
 ) -> T:
-    return cached(
-        user_scope(user_id, scope), variant, build, timeout, fresh_version=fresh_version, at_version=at_version
-    )
+    return cached(user_scope(user_id, scope), variant, build, timeout, at_version=at_version)

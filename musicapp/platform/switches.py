@@ -1,6 +1,6 @@
 """The operator's switches and feature flags (musicapp.models.Switches / FeatureFlag), as one
 cached snapshot: a request reads it from this process (no round trip) and sees a change made
-in the admin within CACHE_LOCAL_VERSION_SECONDS. While Redis cannot answer, each read asks
+in the admin at once (its version is mirrored: musicapp.platform.mirror). While Redis cannot answer, each read asks
 PostgreSQL; when neither can, the last snapshot this process read (or the defaults) holds, so a
 switch never turns an outage into more errors.
 """
