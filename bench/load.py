@@ -369,7 +369,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--rates", default="250,400,550,700,1000")
+    parser.add_argument("--rates", default="500,1000,1250,1500,1750,2000")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--zipf-rate", type=float, default=200)
     parser.add_argument("--zipf-listeners", type=int, default=2000)

@@ -10,6 +10,11 @@ CPU goes, not threads waiting on a socket or a lock). Prints, per path, the requ
 the profiler, the share of samples inside each of the frames that matter (inclusive), and the
 hottest functions by self time, as Markdown for docs/PROFILES.md. Raw stacks (py-spy's
 collapsed format, for a flame graph) are kept in bench/results/profile-*.txt.
+
+Before each profile, a run without the profiler measures what one request costs the worker:
+its CPU time (all threads, user and system: a Redis round trip's system calls and thread
+switches count here, and hardly at all in the GIL's samples), and the Redis commands and
+PostgreSQL transactions per request. That table ends the output.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.db import connection  # noqa: E402
+from django_redis import get_redis_connection  # type: ignore[import-untyped]  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -40,19 +47,24 @@ from library.models import Album, LikedAlbum, LikedSong, Song  # noqa: E402
 from musicapp.dev.devservices import free_port  # noqa: E402
 
 PATHS = {
+    "trivial (JSON 404, the baseline)": "/api/does-not-exist",
     "song list (anonymous, cached)": "/api/song/list?limit=20",
     "album (anonymous, cached)": None,  # filled in with a real album id
+    "public playlists (anonymous, cached)": "/api/playlist/public",
     "/api/user/me": "/api/user/me",
     "/api/library": "/api/library",
     "/api/recently-played": "/api/recently-played",
+    "/api/recommendations": "/api/recommendations",
     "/api/playlist/list": "/api/playlist/list",
 }
+ANONYMOUS = ("trivial", "song list", "album", "public playlists")
 # Frames worth naming: (label, what a frame's text contains). A sample counts once per label.
 FRAMES = [
     ("DRF's view dispatch (auth, throttles, the view, rendering)", "APIView.dispatch (rest_framework/views.py"),
     ("token check (accounts.authentication)", "(accounts/authentication.py"),
     ("JWT decoding (PyJWT)", "(jwt/"),
     ("rate limit (musicapp.platform.ratelimit)", "(musicapp/platform/ratelimit.py"),
+    ("mirrored values (musicapp.platform.mirror)", "(musicapp/platform/mirror.py"),
     ("versioned caches (musicapp.platform.scoped_cache)", "(musicapp/platform/scoped_cache.py"),
     ("Redis client, all calls", "(redis/"),
     ("gzip", "GZipOver1KBMiddleware.process_response"),
@@ -124,13 +136,15 @@ def main() -> None:
         env=env,
         stdout=subprocess.DEVNULL,
     )
+    costs = []
     try:
         wait_ready(port)
         worker = psutil.Process(server.pid).children(recursive=True)[0].pid
         for label, path in PATHS.items():
             url = f"http://127.0.0.1:{port}{path}"
-            headers = ["-H", f"Authorization: Bearer {token}"] if not label.endswith("cached)") else []
+            headers = [] if label.startswith(ANONYMOUS) else ["-H", f"Authorization: Bearer {token}"]
             wrk(url, 2, args.connections, headers)  # warm-up
+            costs.append((label, *cost(psutil.Process(worker), url, args.seconds, args.connections, headers)))
             raw = RESULTS / f"profile-{slug(label)}.txt"
             spy = subprocess.Popen(
                 [
@@ -155,6 +169,39 @@ def main() -> None:
         server.terminate()
         server.wait(30)
         user.delete()
+    print("\n### What each request costs the worker (wrk alone, no profiler)\n")
+    print("| path | requests/s | worker CPU per request | Redis commands per request | transactions per request |")
+    print("|---|---:|---:|---:|---:|")
+    for label, rps, cpu_us, redis_calls, transactions in costs:
+        print(f"| {label} | {rps:,.0f} | {cpu_us:,.0f} µs | {redis_calls:.2f} | {transactions:.2f} |")
+
+
+def cost(worker: psutil.Process, url: str, seconds: int, connections: int, headers: list[str]) -> tuple:
+    """Requests/s, and per request: the worker's CPU (user + system, all its threads), the
+    commands Redis ran and the transactions PostgreSQL committed (for everyone: nothing else
+    runs meanwhile)."""
+    redis = get_redis_connection("default")
+
+    def totals() -> tuple[float, int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sum(xact_commit) FROM pg_stat_database")
+            (transactions,) = cursor.fetchone()
+        times = worker.cpu_times()
+        return times.user + times.system, redis.info("stats")["total_commands_processed"], int(transactions)
+
+    before = totals()
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", *headers, url], capture_output=True, text=True, check=True
+    ).stdout
+    after = totals()
+    requests = int(out.split(" requests in ", 1)[0].rsplit(None, 1)[-1])
+    # Less the two statements that read the counters (one transaction, two Redis INFOs).
+    return (
+        requests / seconds,
+        (after[0] - before[0]) / requests * 1e6,
+        (after[1] - before[1] - 2) / requests,
+        (after[2] - before[2] - 1) / requests,
+    )
 
 
 if __name__ == "__main__":
