@@ -84,3 +84,19 @@ def test_a_process_keeps_its_own_write_at_once_and_others_hear_it(django_capture
         scoped_cache.changed_on_commit("catalog")
     assert scoped_cache.version("catalog") == before + 1
     assert int(cache.get("catalog:version")) == before + 1
+
+
+def test_unread_bytes_are_told_without_letting_go_of_the_socket_or_the_gil():
+    import socket
+
+    from musicapp.platform.mirror import _unread
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assert _unread(ours.fileno()) is False
+        theirs.sendall(b"a notice")
+        assert _unread(ours.fileno()) is True
+        assert ours.recv(100) == b"a notice"  # not consumed by the check
+        assert _unread(ours.fileno()) is False
+        closed = ours.fileno()
+    assert _unread(closed) is True  # a socket gone: never taken for a quiet one
