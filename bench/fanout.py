@@ -9,8 +9,9 @@ listeners alternating between them), connects N sockets to a public playlist's l
 (ws/playlist/<id>/), then, --edits times a second apart, sends the playlist's state as a
 committed edit does (playlists.services.broadcast_state) and measures the time from that call to
 the *last* listener's playlist:update. Also reads the servers' RSS before and after the sockets
-connect. The listeners run in this process (on the same two cores), so the
-numbers include the clients' own cost of reading N frames. Prints a Markdown row and JSON.
+connect, and the CPU the servers and this process spent during the edits. The listeners run in
+this process (on the same two cores), so the numbers include the clients' own cost of reading N
+frames. Prints a Markdown row and JSON.
 """
 
 from __future__ import annotations
@@ -97,7 +98,13 @@ async def listen(url: str, n: int, arrivals: Arrivals, ready: asyncio.Event, sto
         reader.cancel()
 
 
-async def run(urls: list[str], listeners: int, edits: int, playlist_id: str) -> list[float]:
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    return sum(sum(process.cpu_times()[:2]) for process in processes)
+
+
+async def run(
+    urls: list[str], listeners: int, edits: int, playlist_id: str, servers: list[psutil.Process]
+) -> tuple[list[float], dict[str, float]]:
     stop = asyncio.Event()
     arrivals = Arrivals(listeners, edits)
     readies = [asyncio.Event() for _ in range(listeners)]
@@ -110,6 +117,8 @@ async def run(urls: list[str], listeners: int, edits: int, playlist_id: str) -> 
     await asyncio.sleep(1)
     latencies = []
     broadcast = sync_to_async(services.broadcast_state, thread_sensitive=False)
+    # Whose CPU the edits took: the servers', and this process's (the listeners reading).
+    started_cpu = cpu_seconds(servers), time.process_time()
     for edit in range(edits):
         started = time.perf_counter()
         await broadcast(playlist_id)
@@ -119,9 +128,13 @@ async def run(urls: list[str], listeners: int, edits: int, playlist_id: str) -> 
         except TimeoutError:
             pass
         await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+    cpu = {
+        "server_cpu_ms_per_edit": (cpu_seconds(servers) - started_cpu[0]) * 1000 / edits,
+        "client_cpu_ms_per_edit": (time.process_time() - started_cpu[1]) * 1000 / edits,
+    }
     stop.set()
     await asyncio.gather(*tasks)
-    return latencies
+    return latencies, cpu
 
 
 def main() -> None:
@@ -141,7 +154,8 @@ def main() -> None:
         idle = sum(rss_mb(server) for server in servers)
         token = AccessToken.for_user(owner)
         urls = [f"ws://127.0.0.1:{port}/ws/playlist/{playlist.pk}/?token={token}" for port in ports]
-        latencies = asyncio.run(run(urls, args.listeners, args.edits, playlist.pk))
+        processes = [psutil.Process(server.pid) for server in servers]
+        latencies, cpu = asyncio.run(run(urls, args.listeners, args.edits, playlist.pk, processes))
         loaded = sum(rss_mb(server) for server in servers)
     finally:
         for server in servers:
@@ -162,14 +176,17 @@ def main() -> None:
         "rss_idle_mb": round(idle, 1),
         "rss_loaded_mb": round(loaded, 1),
         "rss_per_socket_kib": round((loaded - idle) * 1024 / args.listeners, 1),
+        **{name: round(value, 1) for name, value in cpu.items()},
     }
     print(
-        "| listeners | `ws` processes | edits reaching all | edit -> last listener p50 | p99 | max | RSS per socket |"
+        "| listeners | `ws` processes | edits reaching all | edit -> last listener p50 | p99 | max | RSS per socket "
+        "| CPU per edit: servers / listeners |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {args.listeners} | {args.processes} | {len(latencies)} of {args.edits} | {result['p50_ms']} ms "
-        f"| {result['p99_ms']} ms | {result['max_ms']} ms | {result['rss_per_socket_kib']} KiB |"
+        f"| {result['p99_ms']} ms | {result['max_ms']} ms | {result['rss_per_socket_kib']} KiB "
+        f"| {result['server_cpu_ms_per_edit']} / {result['client_cpu_ms_per_edit']} ms |"
     )
     print(json.dumps(result))
 
