@@ -5,11 +5,12 @@ Run (part of `make bench`; needs the bench data set's users and songs):
 
 Brings the plays table to each size in turn (down to the smallest by deleting, then up with
 seed_demo's bulk plays, VACUUM ANALYZE each time), serves the app as the Procfile's `web` does
-(granian WSGI, one worker) and, one request at a time, asks recently played and recommendations
-for --users listeners never asked before at that size (every answer built from the database,
-none from the cache), and times refresh_popular (the popular songs of 30 days of plays). Ends
-with the table at its largest size. Prints a Markdown table and writes
-bench/results/growth.json.
+(granian WSGI, one worker), times refresh_popular (the popular songs of 30 days of plays) and,
+one request at a time, asks recently played and recommendations for --users listeners never
+asked before at that size (every answer built from the database, none from the cache): listeners
+of the data set, whose histories grow with the table, and as many new listeners with --history
+plays each, whose histories do not (they and their plays are deleted at the end). Ends with
+the table at its largest size. Prints a Markdown table and writes bench/results/growth.json.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import argparse
 import io
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,11 +38,12 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.servers import BIN, wait_ready  # noqa: E402
-from library.models import Play  # noqa: E402
+from library.models import Play, Song  # noqa: E402
 from musicapp.dev.devservices import free_port  # noqa: E402
 
 PATHS = ("/api/recently-played", "/api/recommendations")
@@ -69,10 +73,45 @@ def get_ms(port: int, path: str, token: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def fixed_listeners(count: int, plays: int, tag: str) -> list[User]:
+    """New listeners with `plays` public plays each in the last 60 days (songs drawn from the
+    catalog, the same draw at every size): their history does not grow with the table."""
+    rng = random.Random(5)
+    songs = list(Song.objects.order_by("pk").values_list("pk", flat=True)[:: max(1, Song.objects.count() // 5000)])
+    users = User.objects.bulk_create(
+        [User(email=f"bench-growth-{tag}-{n}@example.com", name="Growth", is_email_verified=True) for n in range(count)]
+    )
+    now = timezone.now()
+    Play.objects.bulk_create(
+        [
+            Play(
+                user=user,
+                song_id=rng.choice(songs),
+                play_duration=60.0,
+                played_at=now - timedelta(minutes=rng.randint(1, 86400)),
+            )
+            for user in users
+            for _ in range(plays)
+        ],
+        batch_size=5000,
+    )
+    return users
+
+
+def timed(port: int, users: list[User]) -> dict[str, dict[str, float]]:
+    """Each path once per user (every answer built from the database): P50 and P95."""
+    found = {}
+    for path in PATHS:
+        times = sorted(get_ms(port, path, str(AccessToken.for_user(user))) for user in users)
+        found[path] = {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--users", type=int, default=200, help="listeners asked at each size, each once per path")
+    parser.add_argument("--history", type=int, default=50, help="plays of each fixed-history listener")
     args = parser.parse_args()
     listeners = list(User.objects.filter(is_active=True, is_email_verified=True).order_by("?"))
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -88,28 +127,46 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     rows = []
+    made: list[User] = []
     try:
         wait_ready(port)
         for index, size in enumerate(sizes):
             resize_plays(size)
-            group = listeners[index * args.users : (index + 1) * args.users]  # never asked before: misses
-            row: dict[str, object] = {"plays": Play.objects.count()}
-            for path in PATHS:
-                times = sorted(get_ms(port, path, str(AccessToken.for_user(user))) for user in group)
-                row[path] = {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
             started = time.perf_counter()
             call_command("refresh_popular", stdout=io.StringIO())
-            row["refresh_popular_s"] = time.perf_counter() - started
-            rows.append(row)
+            refresh_s = time.perf_counter() - started
+            fixed = fixed_listeners(args.users, args.history, f"{size}-{int(time.time())}")
+            made += fixed
+            group = listeners[index * args.users : (index + 1) * args.users]  # never asked before: misses
+            rows.append(
+                {
+                    "plays": Play.objects.count(),
+                    "data_set": timed(port, group),
+                    "fixed_history": timed(port, fixed),
+                    "refresh_popular_s": refresh_s,
+                }
+            )
     finally:
         server.terminate()
         server.wait(30)
+        User.objects.filter(pk__in=[user.pk for user in made]).delete()  # and their plays
     print(f"\n### Cost growth (each answer built from the database, {args.users} listeners per size)\n")
-    print("| plays | recently played P50 / P95 | recommendations P50 / P95 | refresh_popular |")
-    print("|---:|---:|---:|---:|")
+    print(
+        "Listeners of the data set have a history that grows with the table (about 1, 10 and 100 plays "
+        f"each); the fixed-history listeners have {args.history} plays each at every size.\n"
+    )
+    print(
+        "| plays | recently played P50 / P95 | recommendations P50 / P95 "
+        f"| {args.history}-play listeners: recently played | recommendations | refresh_popular |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        cells = [f"{row[path]['p50']:.1f} / {row[path]['p95']:.1f} ms" for path in PATHS]  # type: ignore[index]
-        print(f"| {row['plays']:,} | {cells[0]} | {cells[1]} | {row['refresh_popular_s']:.2f} s |")
+        cells = [
+            f"{row[group][path]['p50']:.1f} / {row[group][path]['p95']:.1f} ms"  # type: ignore[index]
+            for group in ("data_set", "fixed_history")
+            for path in PATHS
+        ]
+        print(f"| {row['plays']:,} | {' | '.join(cells)} | {row['refresh_popular_s']:.2f} s |")
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "growth.json").write_text(json.dumps(rows, indent=2))
 

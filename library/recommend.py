@@ -2,7 +2,8 @@
 
 For each user, candidates are scored from two sources:
   - co-listening: the (at most NEIGHBOURS) listeners whose recent public plays overlap most
-    with the user's recent plays and likes; each song they played scores the overlap of
+    with the user's last TASTE_SONGS songs played or liked; each of the last NEIGHBOUR_SONGS
+    songs they played scores the overlap of
     whoever played it (a listener who shares 12 songs with you counts 12 times as much as
     one who shares 1). Overlap is counted only through songs with at most MAX_SONG_LISTENERS
     listeners in the last 30 days: that everyone played the current hit says nothing about
@@ -22,6 +23,12 @@ from django.db import connection, transaction
 
 LIMIT = 50
 NEIGHBOURS = 30
+# A listener's taste is their last TASTE_SONGS songs (played in public or liked), and a
+# neighbour brings their last NEIGHBOUR_SONGS: what someone listens to lately says more than
+# what they played in the spring, and the work per user stays bounded however long their
+# history grows (docs/PERFORMANCE.md, cost growth).
+TASTE_SONGS = 50
+NEIGHBOUR_SONGS = 100
 MAX_SONG_LISTENERS = 200
 HISTORY_DAYS = 90
 ARTIST_SCORE = 2.0
@@ -36,11 +43,17 @@ excluded AS (  -- played lately (private sessions too), or liked: never recommen
     UNION
     SELECT l.user_id, l.song_id FROM library_likedsong l JOIN target t ON t.user_id = l.user_id
 ),
-taste AS (  -- what each user listens to: recent public plays and likes
-    SELECT DISTINCT p.user_id, p.song_id FROM library_play p JOIN target t ON t.user_id = p.user_id
-    WHERE NOT p.is_private AND p.played_at >= now() - make_interval(days => %(history_days)s)
-    UNION
-    SELECT l.user_id, l.song_id FROM library_likedsong l JOIN target t ON t.user_id = l.user_id
+taste AS (  -- what each user listens to lately: the last songs they played in public, or liked
+    SELECT user_id, song_id FROM (
+        SELECT user_id, song_id, row_number() OVER (PARTITION BY user_id ORDER BY max(at) DESC, song_id) AS n
+        FROM (
+            SELECT p.user_id, p.song_id, p.played_at AS at FROM library_play p JOIN target t ON t.user_id = p.user_id
+            WHERE NOT p.is_private AND p.played_at >= now() - make_interval(days => %(history_days)s)
+            UNION ALL
+            SELECT l.user_id, l.song_id, l.created_at FROM library_likedsong l JOIN target t ON t.user_id = l.user_id
+        ) events
+        GROUP BY user_id, song_id
+    ) ranked WHERE n <= %(taste_songs)s
 ),
 telling AS (  -- the songs of a user's taste that say something about it
     SELECT t.user_id, t.song_id FROM taste t
@@ -59,10 +72,15 @@ neighbours AS (
         SELECT o.*, row_number() OVER (PARTITION BY o.user_id ORDER BY o.shared DESC, o.other) AS n FROM overlap o
     ) ranked WHERE n <= %(neighbours)s
 ),
-neighbour_songs AS (  -- one pass over the neighbours' plays (a hash join, not a lookup each)
-    SELECT DISTINCT p.user_id AS other, p.song_id FROM library_play p
-    WHERE p.user_id IN (SELECT other FROM neighbours) AND NOT p.is_private
-      AND p.played_at >= now() - make_interval(days => %(history_days)s)
+neighbour_songs AS (  -- one pass over the neighbours' plays: the last songs each played in public
+    SELECT other, song_id FROM (
+        SELECT p.user_id AS other, p.song_id,
+               row_number() OVER (PARTITION BY p.user_id ORDER BY max(p.played_at) DESC, p.song_id) AS n
+        FROM library_play p
+        WHERE p.user_id IN (SELECT other FROM neighbours) AND NOT p.is_private
+          AND p.played_at >= now() - make_interval(days => %(history_days)s)
+        GROUP BY p.user_id, p.song_id
+    ) ranked WHERE n <= %(neighbour_songs)s
 ),
 co_listened AS (
     SELECT n.user_id, x.song_id, sum(n.shared)::double precision AS score
@@ -139,6 +157,8 @@ def compute_for(user_ids: list[str]) -> int:
         "history_days": HISTORY_DAYS,
         "max_song_listeners": MAX_SONG_LISTENERS,
         "neighbours": NEIGHBOURS,
+        "taste_songs": TASTE_SONGS,
+        "neighbour_songs": NEIGHBOUR_SONGS,
         "artist_score": ARTIST_SCORE,
         "limit": LIMIT,
         "fill_pool": LIMIT * 4,

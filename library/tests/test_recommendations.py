@@ -63,6 +63,41 @@ def test_never_recommends_what_was_just_played_or_is_liked(songs):
     assert not chosen & {songs[1].pk, songs[2].pk}
 
 
+def test_taste_is_the_last_songs_played_so_an_old_one_brings_no_neighbours(owner):
+    taste = SongFactory.create_batch(recommend.TASTE_SONGS + 1)  # one more than is kept
+    forgotten_pick, remembered_pick = SongFactory(), SongFactory()
+    for days_ago, song in zip(range(len(taste), 0, -1), taste, strict=True):  # taste[0]: the oldest play
+        played(owner, [song], days_ago=days_ago)
+    old_friend, new_friend = UserFactory(), UserFactory()
+    played(old_friend, [taste[0], forgotten_pick])
+    played(new_friend, [taste[-1], remembered_pick])
+
+    listening.recommendations_compute(user_ids=[owner.pk])
+
+    reasons = dict(picks(owner))
+    assert reasons[remembered_pick.pk] == "co_listening"
+    assert reasons.get(forgotten_pick.pk) != "co_listening"  # it came only through the oldest song
+
+
+def test_a_neighbour_brings_only_the_last_songs_they_played(owner):
+    shared = SongFactory()
+    played(owner, [shared])
+    neighbour = UserFactory()
+    # One more than is kept; theirs[0], the oldest play, has the smallest id, which ranks first
+    # among equal scores: only the cut can keep it out.
+    theirs = SongFactory.create_batch(recommend.NEIGHBOUR_SONGS + 1)
+    now = timezone.now()
+    for hours_ago, song in zip(range(len(theirs) + 1, 1, -1), theirs, strict=True):
+        Play.objects.create(user=neighbour, song=song, play_duration=100, played_at=now - timedelta(hours=hours_ago))
+    played(neighbour, [shared], days_ago=0)
+
+    listening.recommendations_compute(user_ids=[owner.pk])
+
+    reasons = dict(picks(owner))
+    assert list(reasons.values()).count("co_listening") == recommend.LIMIT
+    assert reasons.get(theirs[0].pk) != "co_listening"
+
+
 def test_private_plays_do_not_feed_recommendations(songs):
     me, twin = UserFactory.create_batch(2)
     played(me, songs[:2])
