@@ -285,6 +285,16 @@ def test_rate_limit_believes_forwarded_addresses_only_from_trusted_proxies(api):
 
 
 @override_settings(API_RATE="1/15m")
+def test_whom_a_request_is_counted_against_follows_a_change_of_settings_at_once(api):
+    # The same request (peer and header) is counted against the peer, then, once the peer is a
+    # trusted proxy, against the address it forwards: nothing remembered from before holds.
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 200
+    assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 429
+    with override_settings(TRUSTED_PROXIES=["127.0.0.1"]):
+        assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 200
+
+
+@override_settings(API_RATE="1/15m")
 def test_forwarded_addresses_are_ignored_by_default(api):
     assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 200
     assert api.get("/test/cache", HTTP_X_FORWARDED_FOR="7.7.7.7").status_code == 429

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage, user_or_ip
@@ -43,6 +44,53 @@ def enforce(request: HttpRequest | Request | None, *, group: str, value: str, ra
 api_counts = BatchedCounts(settings.RATELIMIT_USE_CACHE)
 
 
+class _Keys:
+    """The API limit's counter key of a client, remembered: django-ratelimit works it out from
+    the address (parsed twice, by net.client_ip and by its own mask) and an MD5 on every
+    request, 12 of the 16 us the limit cost a request. Forgotten when settings change (tests)
+    and past MAX entries."""
+
+    MAX = 10_000
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, ...], str] = {}
+        self.keys: dict[tuple[str, int, str], str] = {}
+
+    def value(self, request: HttpRequest) -> str:
+        """django-ratelimit's "user_or_ip" for this request."""
+        user = request.user
+        if user.is_authenticated:
+            return str(user.pk)
+        meta = request.META
+        who = (meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""))
+        found = self.values.get(who)
+        if found is None:
+            found = user_or_ip(request)
+            self._remember(self.values, who, found)
+        return found
+
+    def key(self, group: str, rate: str, value: str, period: int) -> tuple[str, int]:
+        window = _get_window(value, period)
+        found = self.keys.get((value, window, rate))
+        if found is None:
+            found = _make_cache_key(group, window, rate, value, ALL)
+            self._remember(self.keys, (value, window, rate), found)
+        return found, window
+
+    def _remember(self, memo: dict, key: tuple, value: str) -> None:
+        if len(memo) >= self.MAX:
+            memo.clear()
+        memo[key] = value
+
+    def forget(self, **_: object) -> None:
+        self.values.clear()
+        self.keys.clear()
+
+
+_keys = _Keys()
+setting_changed.connect(_keys.forget, weak=False, dispatch_uid="musicapp.platform.ratelimit.keys")
+
+
 class ApiRateThrottle(BaseThrottle):
     group = "api"
 
@@ -59,9 +107,7 @@ class ApiRateThrottle(BaseThrottle):
         limit, period = _split_rate(rate)
         # request.user is the user JWT authentication found (DRF sets it on the Django request),
         # and the IP is RATELIMIT_IP_META_KEY's, i.e. musicapp.platform.net.client_ip.
-        value = user_or_ip(request._request)
-        window = _get_window(value, period)
-        key = _make_cache_key(self.group, window, rate, value, ALL)
+        key, window = _keys.key(self.group, rate, _keys.value(request._request), period)
         count = api_counts.hit(key, limit=limit, ttl=period + EXPIRATION_FUDGE)
         self.time_left = window - int(time.time())
         if count > limit:
