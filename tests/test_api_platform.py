@@ -154,6 +154,29 @@ def test_redis_outage_is_a_503_envelope(api):
 # --- camelCase ------------------------------------------------------------------------
 
 
+def test_the_api_json_is_written_by_orjson_as_drf_would_write_it():
+    from django.utils.translation import gettext_lazy
+    from djangorestframework_camel_case.render import CamelCaseJSONRenderer
+    from djangorestframework_camel_case.util import camelize
+    from drf_orjson_renderer.renderers import ORJSONRenderer
+    from rest_framework.renderers import JSONRenderer
+
+    from library.serializers import SongSerializer
+    from tests.factories import SongFactory
+
+    songs = SongSerializer(SongFactory.create_batch(3, name="Für Élise — 夜曲 🎵"), many=True).data
+    page = {"success": True, "songs": songs, "next_cursor": None, "has_more": False}
+    error = {"success": False, "code": "not_found", "message": gettext_lazy("Not found.")}
+    numbers = {"play_duration": 0.1 + 0.2, "bands": [-12.0, 0, 3.5, 1e-7, 123456789012], "is_public": True}
+    assert isinstance(CamelCaseJSONRenderer(), ORJSONRenderer)
+    for payload in (page, error):  # the API's shapes: the very same bytes
+        assert CamelCaseJSONRenderer().render(payload) == JSONRenderer().render(camelize(payload))
+    # Numbers: the same values (an exponent is written 1e-7, not 1e-07: the same number to any parser).
+    written = CamelCaseJSONRenderer().render(numbers)
+    assert json.loads(written) == json.loads(JSONRenderer().render(camelize(numbers)))
+    assert json.loads(written)["playDuration"] == 0.1 + 0.2
+
+
 def test_camel_case_round_trip(api):
     payload = {
         "playDuration": 42,
