@@ -337,9 +337,14 @@ def test_a_playlist_edited_in_one_page_shows_in_the_other(server, browser, catal
         mine.locator("#playlist-songs li", has_text="Moth Waltz")
     )
     theirs.wait_for_function("document.querySelector('#playlist-songs li .title')?.textContent === 'Night Bus'")
-    # And from the keyboard: a button moves a song down.
+    # And from the keyboard: a button moves a song down. An edit from elsewhere (the owner's
+    # phone) lands while the keyboard is on the button: the page is drawn again, the focus stays.
     mine.wait_for_selector("[aria-label='Move Night Bus down']")
     mine.focus("[aria-label='Move Night Bus down']")
+    with ThreadPoolExecutor(1) as pool:  # off Playwright's thread, which runs an event loop
+        pool.submit(playlists.playlist_update, playlist_id=playlist.pk, user=owner, desc="Friday songs").result()
+    mine.wait_for_selector("main p:has-text('Friday songs')")
+    assert mine.evaluate("document.activeElement.getAttribute('aria-label')") == "Move Night Bus down"
     mine.keyboard.press("Enter")
     theirs.wait_for_function("document.querySelector('#playlist-songs li .title')?.textContent === 'Moth Waltz'")
 

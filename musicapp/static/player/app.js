@@ -15,9 +15,26 @@ let navigation = new AbortController(); // aborted when the user goes to another
 function go(path) { location.hash = `#/${path}`; }
 
 function page(title, ...children) {
+  // The same page drawn again (someone's live edit, or the user's own change) keeps the keyboard
+  // on the control it was on, when the new page has it: a redraw between a focus and a key press
+  // must not swallow the key. A new page takes the focus to its content.
+  const again = page.hash === location.hash;
+  const focused = again && main.contains(document.activeElement) ? sameControl(document.activeElement) : null;
   main.replaceChildren(h("h1", {}, title), ...children);
   document.title = `${title} · Music`;
-  if (!page.quiet) main.focus({ preventScroll: true });
+  page.hash = location.hash;
+  const control = focused && main.querySelector(focused);
+  if (control) control.focus({ preventScroll: true });
+  else if (!page.quiet) main.focus({ preventScroll: true });
+}
+
+/** A selector for this control in a page drawn again: by its label, id or name. */
+function sameControl(node) {
+  for (const attribute of ["aria-label", "id", "name"]) {
+    const value = node.getAttribute(attribute);
+    if (value) return `[${attribute}="${CSS.escape(value)}"]`;
+  }
+  return null;
 }
 
 /** True once the user has gone elsewhere since `hash` (a slow answer must not draw over it). */
