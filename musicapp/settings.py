@@ -269,11 +269,13 @@ REQUEST_BODY_IDLE_S = env.float("REQUEST_BODY_IDLE_S", default=15.0)
 REQUEST_BODY_TOTAL_S = env.float("REQUEST_BODY_TOTAL_S", default=120.0)
 WEB_BODY_READERS = env.int("WEB_BODY_READERS", default=32)
 # WEB_THREADS (above, with the database pool): threads that run requests per process (granian's
-# --blocking-threads in the Procfile's web, the bridge's pool under ASGI); and, under ASGI, how
-# many more may wait for one, and for how long, before a request is shed with 503 `overloaded`
-# (a bounded queue instead of a growing one).
+# --blocking-threads in the Procfile's web, the bridge's pool under ASGI); under ASGI, how many
+# more may wait for one before a request is shed with 503 `overloaded` (a bounded queue instead
+# of a growing one); and how long a request may have waited before it is shed: for a thread
+# under ASGI (musicapp.platform.wsgi_bridge), since the proxy passed it on under WSGI
+# (musicapp.platform.queue_time).
 WEB_QUEUE = env.int("WEB_QUEUE", default=64)
-WEB_QUEUE_MAX_WAIT_S = env.float("WEB_QUEUE_MAX_WAIT_S", default=2.0)
+WEB_QUEUE_MAX_WAIT_S = env.float("WEB_QUEUE_MAX_WAIT_S", default=1.0)
 # Pixels an uploaded image may declare, checked before decoding (image bombs). PNG and WebP
 # decode whole (12 MP, e.g. 4000 x 3000: ~100 MB to decode as RGBA and shrink); JPEG decodes at
 # 1/8 scale for thumbnails.

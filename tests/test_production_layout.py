@@ -288,3 +288,24 @@ def test_nginx_goes_on_answering_while_its_upstreams_are_down(static_root):
             with pytest.raises(urllib.error.HTTPError) as answer:
                 urllib.request.urlopen(request, timeout=5)
             assert answer.value.code == 502
+
+
+def test_web_refuses_at_once_a_request_that_waited_too_long_behind_nginx(static_root):
+    # Every request nginx passes on carries the time it did so; with no wait allowed at all, each
+    # one has waited too long: 503 `overloaded`, the envelope and Retry-After, the app's view
+    # never run. The same server reached directly (no stamp) serves as ever.
+    env = {"TRUSTED_PROXIES": "127.0.0.1", "WEB_QUEUE_MAX_WAIT_S": "-1", "METRICS_TOKEN": "metrics-secret"}
+    with (
+        app_server(static_root=static_root, interface="wsgi", env=env) as web,
+        nginx([web], [web], media_root=settings.MEDIA_ROOT, static_root=static_root) as base,
+    ):
+        status, headers, body = fetch(f"{base}/api/does-not-exist")
+        assert status == 503 and headers["Retry-After"] == "1"
+        assert json.loads(body) == {
+            "success": False,
+            "code": "overloaded",
+            "message": "The server is busy. Try again in a moment.",
+        }
+        assert fetch(f"{web}/api/does-not-exist")[0] == 404
+        _, _, metrics = fetch(f"{web}/metrics", {"Authorization": "Bearer metrics-secret"})
+        assert 'musicapp_requests_shed_total{reason="waited_too_long"} 1.0' in metrics.decode()
