@@ -19,6 +19,10 @@ with a limit no run reaches, /metrics adding up both workers. One listener with 
   --reps times after a 3 s warm-up: medians of P50 / P95 / P99 and the errors.
 - zipf: the open loop with a Zipf mix over the whole data set, 10% writes (ZipfMix), and the
   cache hit rate from the app's own counters (musicapp_cache_lookups_total in /metrics).
+- overload: past capacity, one `web` worker offered --overload-rate of the mix's authenticated
+  reads, reached directly (granian queues without bound) and through deploy/'s nginx (the app
+  sheds what waited over WEB_QUEUE_MAX_WAIT_S since nginx passed it on): how much is served,
+  how fast, and how much is shed with 503.
 
 The generator is Python (and wrk) on the same two cores as the server.
 
@@ -86,9 +90,9 @@ def long_token(user: User) -> str:
     return str(token)
 
 
-def start_web(port: int, metrics_dir: str | None) -> subprocess.Popen:
+def start_web(port: int, metrics_dir: str | None, workers: int = 2, **extra_env: str) -> subprocess.Popen:
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    command = line.split(":", 1)[1].replace("$PORT", str(port)).replace("${WEB_CONCURRENCY:-2}", "2")
+    command = line.split(":", 1)[1].replace("$PORT", str(port)).replace("${WEB_CONCURRENCY:-2}", str(workers))
     command = command.replace("${WEB_THREADS:-8}", os.environ.get("WEB_THREADS", "8"))
     command = command.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 (the Procfile's bind, made loopback)
     args = command.split()
@@ -98,6 +102,7 @@ def start_web(port: int, metrics_dir: str | None) -> subprocess.Popen:
         "API_RATE": "100000000/1m",
         "LOG_LEVEL": "ERROR",
         "METRICS_TOKEN": METRICS_TOKEN,
+        **extra_env,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # set even to "", it turns multiprocess mode on
     if metrics_dir:
@@ -148,6 +153,7 @@ async def open_loop(
     scheduled send: drawn from `mix` (equally often), or made by `mix(rng)`."""
     connections = Connections(port)
     latencies: list[float] = []
+    served: list[float] = []  # the answers under 400 alone
     errors: dict[str, int] = {}
     start = time.perf_counter() + 0.2
     total = int(rate * seconds)
@@ -161,9 +167,12 @@ async def open_loop(
         except Exception as exc:  # noqa: BLE001 (every failure is counted by kind)
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             return
+        took = (time.perf_counter() - scheduled) * 1000
         if status >= 400:
             errors[str(status)] = errors.get(str(status), 0) + 1
-        latencies.append((time.perf_counter() - scheduled) * 1000)
+        else:
+            served.append(took)
+        latencies.append(took)
 
     for n, request in enumerate(choices):
         scheduled = start + n / rate
@@ -172,13 +181,15 @@ async def open_loop(
         tasks.append(asyncio.create_task(one(scheduled, request)))
     await asyncio.gather(*tasks)
     latencies.sort()
+    served.sort()
 
-    def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
+    def pct(q: float, of: list[float] = latencies) -> float:
+        return of[min(len(of) - 1, int(len(of) * q))] if of else float("nan")
 
     achieved = len(latencies) / (max(seconds, 1e-9))
     return {"rate": rate, "sent": total, "answered": len(latencies), "achieved": achieved, "errors": errors,
-            "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99)}  # fmt: skip
+            "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
+            "served": len(served), "served_p50": pct(0.50, served), "served_p99": pct(0.99, served)}  # fmt: skip
 
 
 class ZipfMix:
@@ -330,6 +341,55 @@ def open_loops(args, port: int, mix: list[Request]) -> dict[str, dict]:
     return results
 
 
+def overload(args, mix: list[Request]) -> dict | None:
+    """Past capacity: one `web` worker offered --overload-rate of the authenticated reads, reached
+    directly (granian's queue, without bound) and through deploy/'s nginx (which stamps when it
+    passed each request on; the app sheds what waited over WEB_QUEUE_MAX_WAIT_S)."""
+    if not NGINX.exists():
+        print("\n(nginx is not under .devdata/debian: `make proxy-tools`; the overload runs are skipped)")
+        return None
+    port = free_port()
+    server = start_web(port, None, workers=1, TRUSTED_PROXIES="127.0.0.1")
+    runs: dict[str, list[dict]] = {}
+    try:
+        upstream = f"127.0.0.1:{port}"
+        with nginx([upstream], [upstream], media_root=settings.MEDIA_ROOT, static_root=settings.STATIC_ROOT) as url:
+            targets = {"directly (granian's queue)": port, "through nginx (shed past 1 s)": int(url.rsplit(":", 1)[1])}
+            for target in targets.values():
+                asyncio.run(open_loop(target, 100, 2, mix))  # warm-up
+            for _rep, (label, target) in itertools.product(range(args.reps), targets.items()):
+                runs.setdefault(label, []).append(asyncio.run(open_loop(target, args.overload_rate, args.seconds, mix)))
+                time.sleep(3)  # the queue of the run before drains
+    finally:
+        server.terminate()
+        server.wait(30)
+    print(
+        f"\n### Past capacity: one `web` worker offered {args.overload_rate:,.0f} req/s of the authenticated reads "
+        f"({args.seconds} s, medians of {args.reps})\n"
+    )
+    print("Goal: shed load quickly (503 `overloaded` with Retry-After) instead of queueing requests for seconds.\n")
+    print("| reached | answered 2xx/s | P50 / P99 of 2xx ms | answered 503/s | P99 of all ms | other errors |")
+    print("|---|---:|---:|---:|---:|---|")
+    results = {}
+    for label, label_runs in runs.items():
+        med = {
+            key: statistics.median(run[key] for run in label_runs)
+            for key in ("served", "served_p50", "served_p99", "p99")
+        }
+        shed = statistics.median(run["errors"].get("503", 0) for run in label_runs)
+        others: dict[str, int] = {}
+        for run in label_runs:
+            for kind, count in run["errors"].items():
+                if kind != "503":
+                    others[kind] = others.get(kind, 0) + count
+        print(
+            f"| {label} | {med['served'] / args.seconds:,.0f} | {med['served_p50']:.1f} / {med['served_p99']:.1f} "
+            f"| {shed / args.seconds:,.0f} | {med['p99']:.1f} | {others or 'none'} |"
+        )
+        results[label] = {"median": med, "shed": shed, "other_errors": others, "runs": label_runs}
+    return results
+
+
 def zipf_mix(args, port: int) -> dict:
     mix = ZipfMix(args.zipf_listeners)
     asyncio.run(open_loop(port, args.zipf_rate, 5, mix))  # warm-up: caches fill as they would in service
@@ -373,8 +433,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--zipf-rate", type=float, default=200)
     parser.add_argument("--zipf-listeners", type=int, default=2000)
+    parser.add_argument("--overload-rate", type=float, default=2500)
     parser.add_argument(
-        "--only", default="closed,front,open,zipf", help="comma-separated parts: closed, front, open, zipf"
+        "--only",
+        default="closed,front,open,zipf,overload",
+        help="comma-separated parts: closed, front, open, zipf, overload",
     )
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -422,6 +485,9 @@ def main() -> None:
                 results["open"] = open_loops(args, port, mix)
             if "zipf" in parts:
                 results["zipf"] = zipf_mix(args, port)
+            if "overload" in parts:
+                authenticated = [request for request in mix if request[2]]
+                results["overload"] = overload(args, authenticated)
         finally:
             server.terminate()
             server.wait(30)

@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -31,7 +32,7 @@ from websockets.sync.client import connect
 from library.cache import catalog_changed
 from musicapp.dev.layout import NGINX, PGBOUNCER, nginx, render, start_logged, wait_for_port
 from tests.factories import SongFactory, UserFactory
-from tests.support.servers import app_server, free_port, stop
+from tests.support.servers import app_server, free_port, silent_server, stop
 from tests.support.ws import Socket, token
 
 pytestmark = [
@@ -284,10 +285,9 @@ def test_nginx_goes_on_answering_while_its_upstreams_are_down(static_root):
     dead = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
     with nginx(dead, dead, media_root=settings.MEDIA_ROOT, static_root=static_root) as base:
         for n in range(600):  # well past 64 KiB of "connect() failed" and "no live upstreams"
-            request = urllib.request.Request(f"{base}/api/user/me?n={n}")
-            with pytest.raises(urllib.error.HTTPError) as answer:
-                urllib.request.urlopen(request, timeout=5)
-            assert answer.value.code == 502
+            status, headers, body = fetch(f"{base}/api/user/me?n={n}")
+            # No `web` server to take it: the envelope's 503, to be tried again in a moment.
+            assert (status, headers["Retry-After"], json.loads(body)["code"]) == (503, "1", "overloaded")
 
 
 def test_web_refuses_at_once_a_request_that_waited_too_long_behind_nginx(static_root):
@@ -309,3 +309,30 @@ def test_web_refuses_at_once_a_request_that_waited_too_long_behind_nginx(static_
         assert fetch(f"{web}/api/does-not-exist")[0] == 404
         _, _, metrics = fetch(f"{web}/metrics", {"Authorization": "Bearer metrics-secret"})
         assert 'musicapp_requests_shed_total{reason="waited_too_long"} 1.0' in metrics.decode()
+
+
+def test_nginx_refuses_at_once_past_the_requests_each_web_server_may_hold(static_root):
+    # A `web` server that takes connections and never answers (saturated): nginx holds at most
+    # 128 requests at once per server entry (max_conns; here the one server stands for both
+    # entries), and answers the next with the envelope's 503 at once instead of piling more on.
+    with (
+        silent_server() as port,
+        nginx(
+            [f"127.0.0.1:{port}"], [f"127.0.0.1:{port}"], media_root=settings.MEDIA_ROOT, static_root=static_root
+        ) as base,
+    ):
+        host, nginx_port = base.removeprefix("http://").split(":")
+        held = []
+        try:
+            for n in range(2 * 128):
+                client = socket.create_connection((host, int(nginx_port)), timeout=5)
+                client.sendall(f"GET /api/user/me?n={n} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                held.append(client)
+            time.sleep(0.5)  # nginx has passed them all on
+            started = time.monotonic()
+            status, headers, body = fetch(f"{base}/api/user/me?n=next")
+            assert time.monotonic() - started < 1.0
+            assert (status, headers["Retry-After"], json.loads(body)["code"]) == (503, "1", "overloaded")
+        finally:
+            for client in held:
+                client.close()
