@@ -433,7 +433,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--zipf-rate", type=float, default=200)
     parser.add_argument("--zipf-listeners", type=int, default=2000)
-    parser.add_argument("--overload-rate", type=float, default=2500)
+    parser.add_argument("--overload-rate", type=float, default=3000)
     parser.add_argument(
         "--only",
         default="closed,front,open,zipf,overload",
