@@ -11,10 +11,12 @@ the profiler, the share of samples inside each of the frames that matter (inclus
 hottest functions by self time, as Markdown for docs/PROFILES.md. Raw stacks (py-spy's
 collapsed format, for a flame graph) are kept in bench/results/profile-*.txt.
 
-Before each profile, a run without the profiler measures what one request costs the worker:
-its CPU time (all threads, user and system: a Redis round trip's system calls and thread
-switches count here, and hardly at all in the GIL's samples), and the Redis commands and
-PostgreSQL transactions per request. That table ends the output.
+Before each profile, a run without the profiler (--reps of them, medians) measures what one
+request costs the worker: its CPU time (all threads, user and system: a Redis round trip's
+system calls and thread switches count here, and hardly at all in the GIL's samples), and the
+Redis commands and PostgreSQL transactions per request. That table ends the output.
+--costs-only skips the profiles; MUSICAPP_ROOT runs another checkout's code with this script
+(to compare two commits, alternated).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(os.environ.get("MUSICAPP_ROOT", Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicapp.settings")
 
@@ -119,6 +122,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--costs-only", action="store_true", help="the cost table alone, no profiles")
+    parser.add_argument("--reps", type=int, default=1, help="cost runs per path (medians)")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     user, token = listener()
@@ -144,7 +149,12 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}{path}"
             headers = [] if label.startswith(ANONYMOUS) else ["-H", f"Authorization: Bearer {token}"]
             wrk(url, 2, args.connections, headers)  # warm-up
-            costs.append((label, *cost(psutil.Process(worker), url, args.seconds, args.connections, headers)))
+            runs = [
+                cost(psutil.Process(worker), url, args.seconds, args.connections, headers) for _ in range(args.reps)
+            ]
+            costs.append((label, *(statistics.median(column) for column in zip(*runs, strict=True))))
+            if args.costs_only:
+                continue
             raw = RESULTS / f"profile-{slug(label)}.txt"
             spy = subprocess.Popen(
                 [
