@@ -100,3 +100,19 @@ def test_unread_bytes_are_told_without_letting_go_of_the_socket_or_the_gil():
         assert _unread(ours.fileno()) is False
         closed = ours.fileno()
     assert _unread(closed) is True  # a socket gone: never taken for a quiet one
+
+
+def test_values_read_from_another_redis_never_become_copies_of_this_ones():
+    from django.test import override_settings
+
+    from tests.support.servers import redis_server
+
+    wait_until_current()
+    assert mirror.get_many(["mirror:test"]) == {"mirror:test": None}  # kept: absent here
+    other = {"BACKEND": "django_redis.cache.RedisCache"}
+    with redis_server() as (url, _proc), override_settings(CACHES={"default": {**other, "LOCATION": url}}):
+        cache.set("mirror:test", 5)
+        assert mirror.get_many(["mirror:test"]) == {"mirror:test": 5}  # from that Redis
+        scoped_cache.changed_on_commit("catalog")  # autocommit: a bump there, at once
+    assert mirror.get_many(["mirror:test"]) == {"mirror:test": None}
+    assert scoped_cache.version("catalog") == int(cache.get("catalog:version"))

@@ -89,7 +89,7 @@ class Mirror:
                 return found
         # Kept only if the listener was subscribed before the read: a value read while it was
         # not could be changed by a notice it never hears.
-        drops, listening = self.drops, self.listening
+        drops, listening = self.drops, self._listening_here()
         values = cache.get_many(keys)
         _FROM_REDIS.inc()
         found = {key: _int(values.get(key)) for key in keys}
@@ -102,7 +102,7 @@ class Mirror:
         absent key is never used as a value, so every process asks Redis for it)."""
         found = self.get_many([key])[key]
         if found is None:
-            drops, listening = self.drops, self.listening
+            drops, listening = self.drops, self._listening_here()
             found = int(cache.get_or_set(key, first, timeout=None) or first())
             if listening:
                 self.keep({key: found}, drops)
@@ -113,13 +113,17 @@ class Mirror:
         if self.pid != os.getpid():
             self._listen_in_background()
             return False
-        if self.location != settings.CACHES["default"]["LOCATION"] or self.fd < 0:
+        if not self._listening_here() or self.fd < 0:
             return False
         # The socket first, then the flag: a notice read off the socket before this check is
         # either still being applied (draining) or applied.
         if _unread(self.fd) or self.draining:
             return False
         return time.monotonic() - self.confirmed < MAX_LAG_S
+
+    def _listening_here(self) -> bool:
+        """Subscribed to the Redis the default cache uses now (tests swap it for another)."""
+        return self.listening and self.location == settings.CACHES["default"]["LOCATION"]
 
     def keep(self, found: dict[str, int | None], drops: int) -> None:
         """Keep values read from Redis, unless the copies were dropped since the read began."""
@@ -138,8 +142,9 @@ class Mirror:
         """INCR the counter `key` (set to `first` if it has none) and announce its new value."""
         client = cache.client.get_client(write=True)  # type: ignore[attr-defined]  # django-redis
         value = int(client.eval(BUMP, 1, cache.make_key(key), first, _channel(client), key))
-        with self.lock:
-            self._raise(key, value)
+        if self._listening_here():
+            with self.lock:
+                self._raise(key, value)
         return value
 
     def set_many(self, values: dict[str, int], timeout: int) -> None:
@@ -149,9 +154,10 @@ class Mirror:
         for key, value in values.items():
             pipe.publish(_channel(client), f"v {value} {key}")
         pipe.execute()
-        with self.lock:
-            for key, value in values.items():
-                self._raise(key, value)
+        if self._listening_here():
+            with self.lock:
+                for key, value in values.items():
+                    self._raise(key, value)
 
     def drop_everywhere(self) -> None:
         """Every process forgets its copies (after values were deleted or replaced in bulk)."""
