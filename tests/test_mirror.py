@@ -9,17 +9,9 @@ from django_redis import get_redis_connection  # type: ignore[import-untyped]
 from musicapp.platform import scoped_cache
 from musicapp.platform.metrics import mirror_reads
 from musicapp.platform.mirror import mirror
-from tests.support.processes import another_process
+from tests.support.processes import another_process, wait_until_current
 
 pytestmark = pytest.mark.django_db
-
-
-def wait_until_current(timeout: float = 10) -> None:
-    """Until this process's listener is subscribed and its pings answered."""
-    deadline = time.monotonic() + timeout
-    while not (mirror.current() and mirror.listening):
-        assert time.monotonic() < deadline, "the mirror's listener never became current"
-        time.sleep(0.01)
 
 
 def reads() -> dict[str, float]:

@@ -198,8 +198,7 @@ def test_a_replayed_refresh_token_ends_the_access_tokens_of_its_login(call, list
 @pytest.mark.django_db(transaction=True)
 def test_a_user_deactivated_or_signed_out_in_another_process_is_refused_here_at_once(django_assert_num_queries):
     from tests.support.auth import auth_client
-    from tests.support.processes import another_process
-    from tests.test_mirror import wait_until_current
+    from tests.support.processes import another_process, wait_until_current
 
     listener, other_listener = UserFactory(), UserFactory()
     client = auth_client(listener)
@@ -236,7 +235,7 @@ def test_a_warm_authenticated_read_costs_no_query_and_no_redis_round_trip(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.test_mirror import wait_until_current
+    from tests.support.processes import wait_until_current
 
     access = sign_in(listener)["accessToken"]  # a real login: its token carries a login id
     client = bearer(access)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 
 from tests.support.servers import process_env, stop
@@ -54,3 +55,14 @@ def another_process() -> Iterator[Callable[[str], None]]:
     finally:
         proc.stdin.close()
         stop(proc)
+
+
+def wait_until_current(timeout: float = 10) -> None:
+    """Until this process hears every other's announcements: its mirror's listener subscribed
+    and its pings answered (musicapp.platform.mirror), so its copies are read, not Redis."""
+    from musicapp.platform.mirror import mirror
+
+    deadline = time.monotonic() + timeout
+    while not (mirror.current() and mirror.listening):
+        assert time.monotonic() < deadline, "the mirror's listener never became current"
+        time.sleep(0.01)
