@@ -56,6 +56,14 @@ def wait_ready(port: int) -> None:
 
 
 def wrk(url: str, seconds: int, connections: int, headers: list[str] | tuple[str, ...] = ()) -> tuple[float, str]:
+    rps, p99, _failed = wrk_run(url, seconds, connections, headers)
+    return rps, p99
+
+
+def wrk_run(
+    url: str, seconds: int, connections: int, headers: list[str] | tuple[str, ...] = ()
+) -> tuple[float, str, int]:
+    """Requests/s, the p99, and how many answers were not 2xx/3xx or failed at the socket."""
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *headers, url],
         capture_output=True,
@@ -64,7 +72,11 @@ def wrk(url: str, seconds: int, connections: int, headers: list[str] | tuple[str
     ).stdout
     rps = float(re.findall(r"Requests/sec:\s+([\d.]+)", out)[0])
     p99 = re.findall(r"^\s+99%\s+(\S+)", out, re.MULTILINE)[0]
-    return rps, p99
+    failed = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        failed += sum(int(n) for n in socket_errors.groups())
+    return rps, p99, failed
 
 
 def main() -> None:
