@@ -78,7 +78,7 @@ def test_a_process_keeps_its_own_write_at_once_and_others_hear_it(django_capture
     assert int(cache.get("catalog:version")) == before + 1
 
 
-def test_unread_bytes_are_told_without_letting_go_of_the_socket_or_the_gil():
+def test_unread_bytes_and_a_closed_connection_are_told_without_consuming_anything():
     import socket
 
     from musicapp.platform.mirror import _unread
@@ -90,6 +90,8 @@ def test_unread_bytes_are_told_without_letting_go_of_the_socket_or_the_gil():
         assert _unread(ours.fileno()) is True
         assert ours.recv(100) == b"a notice"  # not consumed by the check
         assert _unread(ours.fileno()) is False
+        theirs.close()  # Redis closed the connection: nothing to read but its end
+        assert _unread(ours.fileno()) is True
         closed = ours.fileno()
     assert _unread(closed) is True  # a socket gone: never taken for a quiet one
 
