@@ -75,10 +75,10 @@ class BatchedCounts:
         exactly;
       - fewer than a quarter of the slack are unsent here.
     Unsent hits go to Redis within INTERVAL seconds, all keys in one round trip, from a thread
-    of this process. So another process's unsent hits, which this one cannot see, are at most a
-    quarter of the slack each: with up to four processes hitting one key, a key is refused
-    exactly where Redis alone would refuse it; each process beyond four may let a fortieth of
-    the limit more through. Hits of a process that dies unsent (INTERVAL's worth) are lost."""
+    of this process. Near the limit each process counts in Redis, so what can come on top of
+    the limit is the other processes' unsent hits, which this one cannot see: at most a quarter
+    of the slack (a fortieth of the limit) each, and only within INTERVAL of reaching it. Hits
+    of a process that dies unsent (INTERVAL's worth) are lost."""
 
     MIN_LIMIT = 100
     KNOWN_FOR = 1.0
