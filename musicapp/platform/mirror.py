@@ -96,15 +96,14 @@ class Mirror:
             self.keep(found, drops)
         return found
 
-    def get_or_start(self, key: str, first: Callable[[], int]) -> int:
-        """A counter's value, set to first() if Redis has none (not announced: a copy of an
-        absent key is never used as a value, so every process asks Redis for it)."""
-        found = self.get_many([key])[key]
-        if found is None:
-            drops, listening = self.drops, self._listening_here()
-            found = int(cache.get_or_set(key, first, timeout=None) or first())
-            if listening:
-                self.keep({key: found}, drops)
+    def start(self, key: str, first: Callable[[], int]) -> int:
+        """The value of a counter get_many() found absent: set to first() unless another process
+        set it meanwhile (not announced: a copy of an absent key is never used as a value, so
+        every process asks Redis for it)."""
+        drops, listening = self.drops, self._listening_here()
+        found = int(cache.get_or_set(key, first, timeout=None) or first())
+        if listening:
+            self.keep({key: found}, drops)
         return found
 
     def current(self) -> bool:

@@ -105,7 +105,7 @@ def version_with(scope: str, keys: Sequence[str]) -> tuple[int, dict[str, int | 
     found = mirror.get_many([version_key, *keys])
     value = found.pop(version_key)
     if value is None:  # a scope no one has read or changed yet (or Redis lost it)
-        value = mirror.get_or_start(version_key, _first_version)
+        value = mirror.start(version_key, _first_version)
     return value, found
 
 
