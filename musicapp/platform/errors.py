@@ -10,6 +10,8 @@ so one renderer answers every error. docs/ERRORS.md and the OpenAPI schema list 
 
 from __future__ import annotations
 
+import json
+
 
 class DomainError(Exception):
     """The request could not be processed."""
@@ -181,6 +183,16 @@ def envelope(error: DomainError) -> dict:
     if error.errors:
         body["errors"] = error.errors
     return body
+
+
+def envelope_json(error: DomainError) -> bytes:
+    """The envelope as the bytes sent by code that answers before Django (the servers' shedding)."""
+    return json.dumps(envelope(error)).encode()
+
+
+def headers_for(error: DomainError) -> list[tuple[str, str]]:
+    """The headers of envelope_json()'s answer (Retry-After and the like)."""
+    return [("Content-Type", "application/json"), *error.headers().items()]
 
 
 def all_error_classes() -> list[type[DomainError]]:

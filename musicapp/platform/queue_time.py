@@ -14,15 +14,15 @@ TRUSTED_PROXIES; a request without one (a server reached directly) is never shed
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 
 from musicapp.platform import metrics
-from musicapp.platform.errors import Overloaded, envelope
+from musicapp.platform.errors import Overloaded, envelope_json, headers_for
 from musicapp.platform.net import is_trusted_proxy
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -52,8 +52,8 @@ class ShedQueuedTooLong:
             ):
                 metrics.requests_shed.labels("waited_too_long").inc()
                 error = Overloaded()
-                body = json.dumps(envelope(error)).encode()
-                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-                start_response(f"{error.status} Service Unavailable", [*headers, *error.headers().items()])
+                body = envelope_json(error)
+                status = f"{error.status} {HTTPStatus(error.status).phrase}"
+                start_response(status, [*headers_for(error), ("Content-Length", str(len(body)))])
                 return [body]
         return self.app(environ, start_response)

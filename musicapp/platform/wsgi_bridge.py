@@ -25,7 +25,6 @@ threads:
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import tempfile
 import threading
@@ -38,7 +37,7 @@ from a2wsgi.wsgi import build_environ
 from django.db import close_old_connections
 
 from musicapp.platform import metrics
-from musicapp.platform.errors import DomainError, Overloaded, RequestTimeout, TooLarge, envelope
+from musicapp.platform.errors import DomainError, Overloaded, RequestTimeout, TooLarge, envelope_json, headers_for
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -196,7 +195,7 @@ class WsgiOverAsgi:
         if time.monotonic() - arrived > self.max_wait_seconds:
             metrics.requests_shed.labels("waited_too_long").inc()
             error = Overloaded()
-            return error.status, encoded(headers_for(error)), json.dumps(envelope(error)).encode(), None
+            return error.status, encoded(headers_for(error)), envelope_json(error), None
         started: list = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
@@ -268,13 +267,9 @@ def declared_length(scope: Scope) -> int:
     return 0
 
 
-def headers_for(error: DomainError) -> list[tuple[str, str]]:
-    return [("Content-Type", "application/json"), *error.headers().items()]
-
-
 async def respond(send: Send, error: DomainError, *, close: bool = False) -> None:
     """The error envelope, sent from the event loop; `close` when a body was left unread."""
-    payload = json.dumps(envelope(error)).encode()
+    payload = envelope_json(error)
     headers = encoded(headers_for(error))
     headers.append((b"content-length", str(len(payload)).encode()))
     if close:
